@@ -7,8 +7,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "fmt/ranges.h"
 #include "fmt/core.h"
+#include "fmt/ranges.h"
 #include "tessera/base/status.h"
 
 namespace tessera {
@@ -104,7 +104,8 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>& fields, int
     line += more;
   }
   absl::StatusOr<std::vector<std::string>> split = SplitCsvLine(line, options_.delimiter);
-  if (!split.ok()) return LineError(source_name(), start_line, std::string(split.status().message()));
+  if (!split.ok())
+    return LineError(source_name(), start_line, std::string(split.status().message()));
   fields = std::move(split).value();
   return true;
 }
@@ -137,10 +138,10 @@ absl::StatusOr<bool> CsvReader::Next(CsvRow& row) {
     for (size_t i = 0; i < fields.size(); ++i) schema_->header.push_back(std::to_string(i + 1));
   }
   if (fields.size() != schema_->header.size()) {
-    return LineError(source_name(), line,
-                     fmt::format("expected {} fields as in the header ({}), found {}",
-                                 schema_->header.size(), fmt::join(schema_->header, ","),
-                                 fields.size()));
+    return LineError(
+        source_name(), line,
+        fmt::format("expected {} fields as in the header ({}), found {}", schema_->header.size(),
+                    fmt::join(schema_->header, ","), fields.size()));
   }
   row.schema_ = schema_;
   row.line_ = line;
@@ -151,9 +152,9 @@ absl::StatusOr<bool> CsvReader::Next(CsvRow& row) {
 absl::Status CsvReader::RequireColumns(std::initializer_list<std::string_view> columns) const {
   for (std::string_view column : columns) {
     if (!ColumnIndex(column)) {
-      return LineError(source_name(), 1,
-                       fmt::format("missing column '{}'; the header has: {}", column,
-                                   fmt::join(header(), ",")));
+      return LineError(
+          source_name(), 1,
+          fmt::format("missing column '{}'; the header has: {}", column, fmt::join(header(), ",")));
     }
   }
   return absl::OkStatus();

@@ -7,10 +7,10 @@
 namespace tessera {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::tessera::testing::IsOkAndHolds;
 using ::tessera::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 TEST(CsvTest, ReadsCrlfQuotesAndMissingFinalNewline) {
   ASSERT_OK_AND_ASSIGN(CsvReader reader,
@@ -41,11 +41,12 @@ TEST(CsvTest, ParsesTypedFieldsAndNamesTheSpotOnError) {
   EXPECT_FALSE(empty.has_value());
   EXPECT_THAT(row.Double("e"), StatusIs(absl::StatusCode::kInvalidArgument,
                                         HasSubstr("p.csv:2: column e: field is empty")));
-  EXPECT_THAT(row.Double("zz"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                         HasSubstr("column zz: no such column")));
+  EXPECT_THAT(row.Double("zz"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("column zz: no such column")));
   ASSERT_OK_AND_ASSIGN(more, reader.Next(row));
-  EXPECT_THAT(row.Int("n"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                     HasSubstr("p.csv:3: column n: expected an integer, found 'foo'")));
+  EXPECT_THAT(row.Int("n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("p.csv:3: column n: expected an integer, found 'foo'")));
   EXPECT_THAT(row.Double("x"), StatusIs(absl::StatusCode::kInvalidArgument,
                                         HasSubstr("expected a number, found '1e3x'")));
 }

@@ -19,7 +19,8 @@ absl::StatusOr<std::string> DataDir() {
   if (const char* env = std::getenv("TESSERA_DATA_DIR"); env != nullptr && *env != '\0') {
     if (fs::is_directory(env)) return std::string(env);
     return absl::NotFoundError(fmt::format(
-        "TESSERA_DATA_DIR={} is not a folder; point it at tessera's data/ folder or unset it", env));
+        "TESSERA_DATA_DIR={} is not a folder; point it at tessera's data/ folder or unset it",
+        env));
   }
   std::string exe = ExecutablePath();
   std::string installed;
@@ -28,9 +29,9 @@ absl::StatusOr<std::string> DataDir() {
     if (fs::is_directory(installed)) return fs::path(installed).lexically_normal().string();
   }
   if (fs::is_directory(TESSERA_SOURCE_DATA_DIR)) return std::string(TESSERA_SOURCE_DATA_DIR);
-  return absl::NotFoundError(fmt::format(
-      "tessera's data folder was not found (tried {} and {}); set TESSERA_DATA_DIR", installed,
-      TESSERA_SOURCE_DATA_DIR));
+  return absl::NotFoundError(
+      fmt::format("tessera's data folder was not found (tried {} and {}); set TESSERA_DATA_DIR",
+                  installed, TESSERA_SOURCE_DATA_DIR));
 }
 
 }  // namespace tessera

@@ -7,9 +7,9 @@
 namespace tessera {
 namespace {
 
-using ::testing::HasSubstr;
 using ::tessera::testing::IsOkAndHolds;
 using ::tessera::testing::StatusIs;
+using ::testing::HasSubstr;
 
 absl::StatusOr<int> Half(int x) {
   if (x % 2 != 0) return absl::InvalidArgumentError("odd");
@@ -36,8 +36,8 @@ TEST(StatusTest, MacrosPropagateErrorsAndValues) {
 
 TEST(StatusTest, MatchersCanFail) {
   EXPECT_FALSE(::testing::Value(absl::InternalError("x"), ::tessera::testing::IsOk()));
-  EXPECT_FALSE(::testing::Value(absl::InternalError("x"),
-                                StatusIs(absl::StatusCode::kNotFound, "x")));
+  EXPECT_FALSE(
+      ::testing::Value(absl::InternalError("x"), StatusIs(absl::StatusCode::kNotFound, "x")));
 }
 
 }  // namespace

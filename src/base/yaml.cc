@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "fmt/ranges.h"
 #include "fmt/core.h"
+#include "fmt/ranges.h"
 #include "tessera/base/status.h"
 
 namespace tessera {
@@ -209,8 +209,8 @@ absl::Status YamlView::CheckKeys(std::initializer_list<std::string_view> allowed
     for (std::string_view a : allowed) known = known || a == key;
     YamlView at(kv.first, file_, ChildPath(path_, key), kv.first.Mark(), true);
     if (!known) {
-      return at.Error(fmt::format("unknown key '{}'; expected one of: {}", key,
-                                  fmt::join(allowed, ", ")));
+      return at.Error(
+          fmt::format("unknown key '{}'; expected one of: {}", key, fmt::join(allowed, ", ")));
     }
     for (const std::string& s : seen) {
       if (s == key) return at.Error(fmt::format("key '{}' appears twice; keep one", key));

@@ -7,10 +7,10 @@
 namespace tessera {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::tessera::testing::IsOkAndHolds;
 using ::tessera::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr char kDoc[] = R"(name: h100
 sms: 132

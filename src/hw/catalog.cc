@@ -48,8 +48,8 @@ absl::StatusOr<const GpuModel*> Catalog::Find(std::string_view query) const {
   }
   std::vector<std::string> names;
   for (const GpuModel& gpu : gpus_) names.push_back(gpu.name);
-  return absl::NotFoundError(fmt::format("unknown GPU model '{}'; known models: {}", query,
-                                         fmt::join(names, ", ")));
+  return absl::NotFoundError(
+      fmt::format("unknown GPU model '{}'; known models: {}", query, fmt::join(names, ", ")));
 }
 
 const GpuModel* Catalog::FindByPciDeviceId(uint32_t device_id) const {

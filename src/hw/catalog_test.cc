@@ -7,9 +7,9 @@
 namespace tessera::hw {
 namespace {
 
-using ::testing::HasSubstr;
 using ::tessera::testing::IsOkAndHolds;
 using ::tessera::testing::StatusIs;
+using ::testing::HasSubstr;
 
 GpuModel Hopper() {
   GpuModel gpu;
@@ -17,8 +17,11 @@ GpuModel Hopper() {
   gpu.aliases = {"h100"};
   gpu.sms = 132;
   gpu.sm_partition = {.min_sms = 8, .multiple = 8, .provenance = {}};
-  gpu.profiles.push_back(MigProfile{.name = "1g.10gb+me"});
-  gpu.profiles.push_back(MigProfile{.name = "3g.40gb"});
+  for (const char* name : {"1g.10gb+me", "3g.40gb"}) {
+    MigProfile profile;
+    profile.name = name;
+    gpu.profiles.push_back(profile);
+  }
   return gpu;
 }
 
@@ -30,8 +33,8 @@ TEST(CatalogTest, RoundsSmPartitionsToTheGranularity) {
   EXPECT_THAT(RoundSmPartition(gpu, 128), IsOkAndHolds(128));
   EXPECT_THAT(RoundSmPartition(gpu, 130),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than the 132 SMs")));
-  EXPECT_THAT(RoundSmPartition(gpu, 0), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                 HasSubstr("positive SM count")));
+  EXPECT_THAT(RoundSmPartition(gpu, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("positive SM count")));
 }
 
 TEST(CatalogTest, FindsByNameAliasAndPciId) {
@@ -40,8 +43,8 @@ TEST(CatalogTest, FindsByNameAliasAndPciId) {
   Catalog catalog({gpu});
   EXPECT_THAT(catalog.Find("H100"), IsOkAndHolds(&catalog.gpus()[0]));
   EXPECT_THAT(catalog.Find("h100-sxm5-80gb"), IsOkAndHolds(&catalog.gpus()[0]));
-  EXPECT_THAT(catalog.Find("a100"), StatusIs(absl::StatusCode::kNotFound,
-                                             HasSubstr("known models: H100-SXM5-80GB")));
+  EXPECT_THAT(catalog.Find("a100"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("known models: H100-SXM5-80GB")));
   EXPECT_EQ(catalog.FindByPciDeviceId(0x2330), &catalog.gpus()[0]);
   EXPECT_EQ(catalog.FindByPciDeviceId(0x2331), nullptr);
 }

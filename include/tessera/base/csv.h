@@ -11,7 +11,8 @@
 //   while (true) {
 //     ASSIGN_OR_RETURN(bool more, reader.Next(row));
 //     if (!more) break;
-//     ASSIGN_OR_RETURN(double latency, row.Double("latency_ms"));   // error names file:line and column
+//     ASSIGN_OR_RETURN(double latency, row.Double("latency_ms"));   // error names file:line and
+//     column
 //   }
 //
 // Thread safety: a reader is used by one thread at a time.

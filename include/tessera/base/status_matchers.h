@@ -27,7 +27,8 @@ const absl::Status& GetStatus(const absl::StatusOr<T>& s) {
   return s.status();
 }
 
-// Matches a Status or StatusOr whose code equals `code` and whose message matches `message_matcher`.
+// Matches a Status or StatusOr whose code equals `code` and whose message matches
+// `message_matcher`.
 MATCHER_P2(StatusIs, code, message_matcher,
            "has code " + ::testing::PrintToString(code) + " and a message that " +
                ::testing::DescribeMatcher<std::string>(message_matcher, negation)) {
@@ -62,7 +63,7 @@ MATCHER_P(IsOkAndHolds, value_matcher,
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::tessera::testing::IsOk())
 
 // ASSERT_OK_AND_ASSIGN(lhs, expr): fails the test unless `expr` is OK, then assigns its value.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                                      \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                                        \
   TESSERA_ASSERT_OK_AND_ASSIGN_IMPL_(TESSERA_STATUS_CONCAT_(tessera_test_statusor_, __LINE__), \
                                      lhs, expr)
 #define TESSERA_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, expr) \

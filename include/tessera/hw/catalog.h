@@ -1,9 +1,10 @@
 // tessera/hw/catalog.h — GPU models and their MIG profiles, read from data/gpus/*.yaml.
 //
 // A GpuModel says what one kind of GPU offers: its SMs, memory, peak rates, the granularity of SM
-// partitions (green contexts / MPS), and its MIG profiles with the placement rules that make a set of
-// instances legal. Unknown values are std::nullopt (`null` in YAML); every group of values carries a
-// Provenance saying where it comes from and whether it was read through NVML on that GPU model.
+// partitions (green contexts / MPS), and its MIG profiles with the placement rules that make a set
+// of instances legal. Unknown values are std::nullopt (`null` in YAML); every group of values
+// carries a Provenance saying where it comes from and whether it was read through NVML on that GPU
+// model.
 //
 // Example:
 //   ASSIGN_OR_RETURN(Catalog catalog, LoadCatalogDir(data_dir + "/gpus"));
@@ -47,15 +48,15 @@ struct Engines {
 // One GPU-instance profile. Placement geometry is in memory slices: an instance at `start` occupies
 // [start, start + memory_slices). It needs `compute_slices` of the GPU's compute slices.
 struct MigProfile {
-  std::string name;                // e.g. "3g.40gb", "1g.10gb+me"
-  std::optional<int> nvml_id;      // NVML GPU-instance profile id; differs between GPU models
-  int compute_slices = 0;          // the "g" in the name
-  int memory_slices = 0;           // placement size
-  std::optional<int> sms;          // streaming multiprocessors of one full-size compute instance
+  std::string name;            // e.g. "3g.40gb", "1g.10gb+me"
+  std::optional<int> nvml_id;  // NVML GPU-instance profile id; differs between GPU models
+  int compute_slices = 0;      // the "g" in the name
+  int memory_slices = 0;       // placement size
+  std::optional<int> sms;      // streaming multiprocessors of one full-size compute instance
   std::optional<int64_t> memory_mib;
   Engines engines;
-  int max_count = 0;               // most instances of this profile on one GPU
-  std::vector<int> starts;         // allowed start memory slices, ascending
+  int max_count = 0;        // most instances of this profile on one GPU
+  std::vector<int> starts;  // allowed start memory slices, ascending
   Provenance provenance;
 
   // True for the media-extension variants ("+me"), which hold all media engines of the GPU.
@@ -110,10 +111,10 @@ class Catalog {
   std::vector<GpuModel> gpus_;
 };
 
-// Parses and validates one GPU model file. Errors are InvalidArgument and name the file, line, column
-// and field: missing or unknown keys, wrong types, a start outside the GPU's memory slices or not
-// leaving room for the profile, a profile needing more slices than the GPU has, duplicate profiles,
-// non-positive counts, an SM partition rule that is not positive.
+// Parses and validates one GPU model file. Errors are InvalidArgument and name the file, line,
+// column and field: missing or unknown keys, wrong types, a start outside the GPU's memory slices
+// or not leaving room for the profile, a profile needing more slices than the GPU has, duplicate
+// profiles, non-positive counts, an SM partition rule that is not positive.
 absl::StatusOr<GpuModel> LoadGpuModelFile(const std::string& path);
 absl::StatusOr<GpuModel> ParseGpuModel(std::string_view yaml_text, const std::string& source_name);
 
