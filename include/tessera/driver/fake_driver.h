@@ -1,8 +1,17 @@
 // tessera/driver/fake_driver.h — an in-memory GpuDriver for tests, built from the catalog.
 //
 // Each fake GPU is a catalog GpuModel with a MIG mode and a set of existing instances. It answers
-// what NVML would answer for that model (profile info from the catalog; unknown catalog values are
-// reported as 0), so control-path code and `gpus verify` can be tested without a GPU.
+// what NVML would answer for that model, so control-path code and `gpus verify` can be tested
+// without a GPU:
+//   - GpuInfo: the model's name, its first PCI device id, its memory; MIG unsupported for a model
+//     without MIG slices;
+//   - ProfileInfo: one per catalog profile, in catalog order; profile_index is that order (not
+//     NVML's index), id is the catalog's nvml_id or -1 when it is null, other unknown catalog
+//     values are 0; placements are the profile's starts, each memory_slices long; name is the
+//     catalog's;
+//   - GpuInstanceInfo: ids 1, 2, ... in creation order; each has one compute instance (id 0) whose
+//     profile_id is NVML's compute-instance profile index for the profile's compute slices
+//     (NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE = 0, ... 7_SLICE = 4) and the profile's SMs.
 //
 // Example:
 //   FakeDriver fake;
@@ -33,9 +42,11 @@ class FakeDriver : public GpuDriver {
   // Adds a GPU of `model`; returns its index.
   int AddGpu(const hw::GpuModel& model, GpuOptions options);
   int AddGpu(const hw::GpuModel& model) { return AddGpu(model, GpuOptions()); }
-  // Creates a GPU instance (with one full compute instance) of `profile` at `start`. Fails like NVML
-  // would: FailedPrecondition when MIG is disabled, InvalidArgument for an unknown profile or an
-  // illegal placement.
+  // Creates a GPU instance (with one full compute instance) of `profile` at `start`. Fails like
+  // NVML would: NotFound for an unknown GPU, FailedPrecondition when MIG is disabled,
+  // InvalidArgument for an unknown profile or an illegal placement (a start the profile does not
+  // allow, memory slices overlapping an existing instance, more than the profile's max count, or
+  // more compute slices than the GPU has).
   absl::Status AddInstance(int gpu_index, std::string_view profile, int start);
 
   std::string Name() const override { return "fake"; }
@@ -44,12 +55,18 @@ class FakeDriver : public GpuDriver {
   absl::StatusOr<std::vector<GpuInstanceInfo>> GetGpuInstances(int gpu_index) override;
 
  private:
+  struct FakeInstance {
+    int profile = 0;  // index into model.profiles
+    GpuInstanceInfo info;
+  };
   struct FakeGpu {
     hw::GpuModel model;
     GpuInfo info;
-    std::vector<GpuInstanceInfo> instances;
+    std::vector<FakeInstance> instances;  // ordered by start
+    int next_instance_id = 1;
   };
   absl::StatusOr<FakeGpu*> Gpu(int gpu_index);
+  static absl::Status CheckPlacement(const FakeGpu& gpu, int profile, int start);
 
   std::vector<FakeGpu> gpus_;
 };
