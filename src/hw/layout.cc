@@ -115,9 +115,10 @@ bool LayoutOrder(const PlacedLayout& a, const PlacedLayout& b) {
 }  // namespace
 
 void PlacedLayout::Add(Placement p) {
-  auto at = std::lower_bound(instances.begin(), instances.end(), p, [](const auto& x, const auto& y) {
-    return std::tie(x.start, x.profile) < std::tie(y.start, y.profile);
-  });
+  auto at =
+      std::lower_bound(instances.begin(), instances.end(), p, [](const auto& x, const auto& y) {
+        return std::tie(x.start, x.profile) < std::tie(y.start, y.profile);
+      });
   instances.insert(at, p);
 }
 
@@ -145,8 +146,8 @@ absl::Status CheckLayout(const GpuModel& gpu, const PlacedLayout& layout) {
           fmt::format("{}: needs more than the GPU's {} compute slices", what, gpu.compute_slices));
     }
     if (usage.counts[p.profile] >= profile.max_count) {
-      return absl::InvalidArgumentError(fmt::format("{}: more than {} instances of {}", what,
-                                                    profile.max_count, profile.name));
+      return absl::InvalidArgumentError(
+          fmt::format("{}: more than {} instances of {}", what, profile.max_count, profile.name));
     }
     Apply(gpu, usage, p.profile, p.start, +1);
   }

@@ -7,9 +7,9 @@
 namespace tessera::hw {
 namespace {
 
+using ::tessera::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::tessera::testing::StatusIs;
 
 MigProfile Profile(std::string name, int g, int size, int max, std::vector<int> starts) {
   MigProfile p;
@@ -43,9 +43,9 @@ GpuModel A30() {
   gpu.name = "A30-24GB";
   gpu.compute_slices = 4;
   gpu.memory_slices = 4;
-  gpu.profiles = {Profile("1g.6gb", 1, 1, 4, {0, 1, 2, 3}), Profile("1g.6gb+me", 1, 1, 1, {0, 1, 2, 3}),
-                  Profile("2g.12gb", 2, 2, 2, {0, 2}), Profile("2g.12gb+me", 2, 2, 1, {0, 2}),
-                  Profile("4g.24gb", 4, 4, 1, {0})};
+  gpu.profiles = {Profile("1g.6gb", 1, 1, 4, {0, 1, 2, 3}),
+                  Profile("1g.6gb+me", 1, 1, 1, {0, 1, 2, 3}), Profile("2g.12gb", 2, 2, 2, {0, 2}),
+                  Profile("2g.12gb+me", 2, 2, 1, {0, 2}), Profile("4g.24gb", 4, 4, 1, {0})};
   return gpu;
 }
 
@@ -68,8 +68,8 @@ void PrintTo(const Counts& c, std::ostream* os) {
 
 TEST(LayoutSpaceTest, BaseProfilesMatchPublishedCounts) {
   GpuModel gpu = H100();
-  ASSERT_OK_AND_ASSIGN(LayoutSpace space,
-                       LayoutSpace::Create(gpu, {"1g.10gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"}));
+  ASSERT_OK_AND_ASSIGN(LayoutSpace space, LayoutSpace::Create(gpu, {"1g.10gb", "2g.20gb", "3g.40gb",
+                                                                    "4g.40gb", "7g.80gb"}));
   EXPECT_EQ(CountsOf(space), (Counts{37, 12, 297, 19}));
 }
 
@@ -82,7 +82,8 @@ TEST(LayoutSpaceTest, DoubleMemoryProfileMatchesPublishedCounts) {
 
 TEST(LayoutSpaceTest, A30MatchesPublishedCounts) {
   GpuModel gpu = A30();
-  ASSERT_OK_AND_ASSIGN(LayoutSpace space, LayoutSpace::Create(gpu, {"1g.6gb", "2g.12gb", "4g.24gb"}));
+  ASSERT_OK_AND_ASSIGN(LayoutSpace space,
+                       LayoutSpace::Create(gpu, {"1g.6gb", "2g.12gb", "4g.24gb"}));
   EXPECT_EQ(CountsOf(space), (Counts{9, 4, 25, 5}));
 }
 
@@ -101,8 +102,8 @@ PlacedLayout Layout(const GpuModel& gpu, std::vector<std::pair<std::string, int>
 
 TEST(LayoutTest, FragmentationExampleIsStuckButFitsAfterReplacing) {
   GpuModel gpu = H100();
-  ASSERT_OK_AND_ASSIGN(LayoutSpace space,
-                       LayoutSpace::Create(gpu, {"1g.10gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"}));
+  ASSERT_OK_AND_ASSIGN(LayoutSpace space, LayoutSpace::Create(gpu, {"1g.10gb", "2g.20gb", "3g.40gb",
+                                                                    "4g.40gb", "7g.80gb"}));
   PlacedLayout layout = Layout(gpu, {{"3g.40gb", 0}, {"2g.20gb", 4}, {"1g.10gb", 6}});
   EXPECT_OK(CheckLayout(gpu, layout));
   EXPECT_TRUE(space.IsStuck(layout));
@@ -129,8 +130,8 @@ TEST(LayoutTest, CheckLayoutExplainsEachViolation) {
   EXPECT_THAT(CheckLayout(gpu, Layout(gpu, {{"1g.10gb+me", 0}, {"1g.10gb+me", 1}})),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than 1 instances")));
   EXPECT_THAT(CheckLayout(gpu, Layout(gpu, {{"4g.40gb", 0}, {"3g.40gb", 4}, {"1g.10gb", 6}})),
-              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::AnyOf(HasSubstr("overlaps"),
-                                                                            HasSubstr("compute"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AnyOf(HasSubstr("overlaps"), HasSubstr("compute"))));
   EXPECT_OK(CheckLayout(gpu, PlacedLayout()));
 }
 
@@ -193,7 +194,8 @@ TEST(ChooseStartTest, GreedyPlacementNeverGetsStuckEarlyOnMaximalMultisets) {
     PlacedLayout layout;
     for (int p : pending) {
       std::optional<int> start = ChooseStart(space, layout, p);
-      ASSERT_TRUE(start.has_value()) << DescribeMultiset(gpu, m) << " stuck at " << DrawLayout(gpu, layout);
+      ASSERT_TRUE(start.has_value())
+          << DescribeMultiset(gpu, m) << " stuck at " << DrawLayout(gpu, layout);
       layout.Add({p, *start});
     }
     EXPECT_OK(CheckLayout(gpu, layout));

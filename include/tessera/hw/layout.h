@@ -16,8 +16,8 @@
 //                                                                  "4g.40gb", "7g.80gb"}));
 //   space.PlacedLayouts().size();                  // 297
 //   PlacedLayout l = ...;                           // 3g@0 + 2g@4 + 1g@6
-//   space.IsStuck(l);                               // true: 1g fits nowhere although 3g+2g+1g+1g fits
-//   std::optional<int> start = ChooseStart(space, l_other, profile_index);
+//   space.IsStuck(l);                               // true: 1g fits nowhere although 3g+2g+1g+1g
+//   fits std::optional<int> start = ChooseStart(space, l_other, profile_index);
 //
 // Values are immutable; a LayoutSpace may be shared between threads once built.
 #ifndef TESSERA_HW_LAYOUT_H_
@@ -90,7 +90,8 @@ class LayoutSpace {
   // Every non-empty legal placed layout over the considered profiles, in a stable order (by the
   // sequence of (start, profile) pairs).
   const std::vector<PlacedLayout>& PlacedLayouts() const { return layouts_; }
-  // Every non-empty placeable multiset, ordered by decreasing compute slices, then lexicographically.
+  // Every non-empty placeable multiset, ordered by decreasing compute slices, then
+  // lexicographically.
   const std::vector<Multiset>& Multisets() const { return multisets_; }
   // Stuck: no considered profile can be added at any free start.
   bool IsStuck(const PlacedLayout& layout) const;
@@ -108,12 +109,12 @@ class LayoutSpace {
   std::vector<Multiset> multisets_;
 };
 
-// Fragmentation-aware choice of where to put `profile` into `layout`: among the free starts, the one
-// that keeps the most room for later instances of the considered profiles. Ranks candidates by
-// (1) the most compute slices that can still be added by some completion, (2) the number of distinct
-// placeable multisets that can still be added without moving anything, (3) the longest run of
-// contiguous free memory slices, (4) the highest start (NVIDIA fills from the top, keeping start 0
-// for the large profiles that can only start there). nullopt when the profile fits nowhere now.
+// Fragmentation-aware choice of where to put `profile` into `layout`: among the free starts, the
+// one that keeps the most room for later instances of the considered profiles. Ranks candidates by
+// (1) the most compute slices that can still be added by some completion, (2) the number of
+// distinct placeable multisets that can still be added without moving anything, (3) the longest run
+// of contiguous free memory slices, (4) the highest start (NVIDIA fills from the top, keeping start
+// 0 for the large profiles that can only start there). nullopt when the profile fits nowhere now.
 std::optional<int> ChooseStart(const LayoutSpace& space, const PlacedLayout& layout, int profile);
 
 }  // namespace tessera::hw

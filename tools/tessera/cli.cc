@@ -1,0 +1,49 @@
+#include "cli.h"
+
+#include <sstream>
+
+#include "fmt/core.h"
+
+namespace tessera::cli {
+
+int ReportError(const absl::Status& status, std::ostream& err) {
+  err << "tessera: error: " << status.message() << "\n";
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnimplemented:
+      err << "(this is a bug in tessera; please report it with the command line)\n";
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app(
+      "tessera: cut GPUs into MIG instances and SM partitions, and place inference models "
+      "on them so every latency SLO holds with the fewest GPUs.",
+      "tessera");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tessera 0.1.0");
+  int exit_code = 0;
+  AddGpusCommands(app, out, err, exit_code);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) reversed.pop_back();  // the program name
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    // Help, --version and parse errors; CLI11 prints help for the selected subcommand.
+    if (app.exit(e, out, err) == 0) return 0;
+    err << "Run the command with --help to see its flags.\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "tessera: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code;
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,30 @@
+// tools/tessera/cli.h — the tessera command line, callable from tests.
+//
+// RunTessera parses `args` (args[0] is the program name), runs the command and writes its output to
+// `out` and its errors to `err`. Exit codes: 0 success; 1 a user error (bad flag or input, missing
+// driver, differences found by `gpus verify`), with a message that says what to fix; 2 an internal
+// error.
+#ifndef TESSERA_TOOLS_CLI_H_
+#define TESSERA_TOOLS_CLI_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+
+namespace tessera::cli {
+
+int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// What every command prints and returns for a failed Status.
+int ReportError(const absl::Status& status, std::ostream& err);
+
+// Registers `tessera gpus ...` on `app`. The callbacks write to `out`/`err` and store the exit code
+// in `exit_code`.
+void AddGpusCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+
+}  // namespace tessera::cli
+
+#endif  // TESSERA_TOOLS_CLI_H_
