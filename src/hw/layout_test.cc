@@ -22,7 +22,7 @@ MigProfile Profile(std::string name, int g, int size, int max, std::vector<int> 
 }
 
 // The H100 SXM5 geometry of mig-facts.md, built in code so these tests pin the algorithm; the
-// bundled catalog files are checked against the same counts in catalog_geometry_test.cc.
+// bundled catalog files are checked against the same counts in BundledCatalogTest below.
 GpuModel H100() {
   GpuModel gpu;
   gpu.name = "H100-SXM5-80GB";
@@ -85,6 +85,34 @@ TEST(LayoutSpaceTest, A30MatchesPublishedCounts) {
   ASSERT_OK_AND_ASSIGN(LayoutSpace space,
                        LayoutSpace::Create(gpu, {"1g.6gb", "2g.12gb", "4g.24gb"}));
   EXPECT_EQ(CountsOf(space), (Counts{9, 4, 25, 5}));
+}
+
+// Every bundled 7-slice GPU model has the A100/H100 geometry; the A30 has its own.
+TEST(BundledCatalogTest, EveryModelHasThePublishedCounts) {
+  ASSERT_OK_AND_ASSIGN(Catalog catalog, LoadDefaultCatalog());
+  ASSERT_EQ(catalog.gpus().size(), 7u);
+  for (const GpuModel& gpu : catalog.gpus()) {
+    SCOPED_TRACE(gpu.name);
+    LayoutSpace all = LayoutSpace::WithoutMediaExtensions(gpu);
+    std::vector<std::string> base;
+    for (int p : all.profiles()) {
+      // The base profiles: one per compute size, the smallest memory for it.
+      const MigProfile& profile = gpu.profiles[p];
+      bool smaller_sibling = false;
+      for (int q : all.profiles()) {
+        smaller_sibling |= gpu.profiles[q].compute_slices == profile.compute_slices &&
+                           gpu.profiles[q].memory_slices < profile.memory_slices;
+      }
+      if (!smaller_sibling) base.push_back(profile.name);
+    }
+    ASSERT_OK_AND_ASSIGN(LayoutSpace base_space, LayoutSpace::Create(gpu, base));
+    if (gpu.compute_slices == 4) {
+      EXPECT_EQ(CountsOf(base_space), (Counts{9, 4, 25, 5}));
+      continue;
+    }
+    EXPECT_EQ(CountsOf(base_space), (Counts{37, 12, 297, 19}));
+    EXPECT_EQ(CountsOf(all), (Counts{77, 28, 722, 78}));
+  }
 }
 
 TEST(LayoutSpaceTest, UnknownProfileIsAnError) {
