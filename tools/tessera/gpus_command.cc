@@ -73,9 +73,10 @@ std::string GpuHeader(const hw::GpuModel& gpu) {
   std::vector<std::string> pci;
   for (uint32_t id : gpu.pci_device_ids) pci.push_back(fmt::format("0x{:04X}", id));
   std::string text = fmt::format("{} (aliases: {})\n", gpu.name, fmt::join(gpu.aliases, ", "));
-  text += fmt::format("  {} SMs, memory {} MiB, {} compute / {} memory slices; PCI device ids {}\n",
-                      Opt(gpu.sms), gpu.memory_mib ? std::to_string(*gpu.memory_mib) : "unknown",
-                      gpu.compute_slices, gpu.memory_slices, fmt::join(pci, " "));
+  text +=
+      fmt::format("  {} SMs, memory {}, {} compute / {} memory slices; PCI device ids {}\n",
+                  Opt(gpu.sms), gpu.memory_mib ? fmt::format("{} MiB", *gpu.memory_mib) : "unknown",
+                  gpu.compute_slices, gpu.memory_slices, fmt::join(pci, " "));
   text += fmt::format("  SM partitions (green contexts, MPS): at least {} SMs, multiples of {}\n",
                       gpu.sm_partition.min_sms, gpu.sm_partition.multiple);
   text += fmt::format("  peak dense fp16 {} TFLOP/s, memory bandwidth {} GB/s ({})\n",
