@@ -39,6 +39,9 @@ MATCHER_P2(StatusIs, code, message_matcher,
                                        result_listener);
 }
 
+// Matches a Status or StatusOr whose code equals `code`, whatever its message.
+inline auto StatusIs(absl::StatusCode code) { return StatusIs(code, ::testing::_); }
+
 // Matches an OK Status or StatusOr.
 MATCHER(IsOk, "is OK") {
   const absl::Status& status = ::tessera::testing::GetStatus(arg);
