@@ -71,6 +71,8 @@ absl::StatusOr<int> RoundSmPartition(const GpuModel& gpu, int requested_sms) {
     return absl::InvalidArgumentError(
         fmt::format("an SM partition needs a positive SM count, got {}", requested_sms));
   }
+  // The whole GPU is always available, whatever the granularity (132 SMs on an H100).
+  if (gpu.sms && requested_sms == *gpu.sms) return requested_sms;
   const SmPartitionRule& rule = gpu.sm_partition;
   TESSERA_CHECK(rule.min_sms > 0 && rule.multiple > 0);
   int granted = std::max(requested_sms, rule.min_sms);

@@ -31,6 +31,7 @@ TEST(CatalogTest, RoundsSmPartitionsToTheGranularity) {
   EXPECT_THAT(RoundSmPartition(gpu, 60), IsOkAndHolds(64));
   EXPECT_THAT(RoundSmPartition(gpu, 3), IsOkAndHolds(8));
   EXPECT_THAT(RoundSmPartition(gpu, 128), IsOkAndHolds(128));
+  EXPECT_THAT(RoundSmPartition(gpu, 132), IsOkAndHolds(132));  // the whole GPU
   EXPECT_THAT(RoundSmPartition(gpu, 130),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than the 132 SMs")));
   EXPECT_THAT(RoundSmPartition(gpu, 0),

@@ -126,8 +126,9 @@ absl::StatusOr<Catalog> LoadCatalogDir(const std::string& dir);
 absl::StatusOr<Catalog> LoadDefaultCatalog();
 
 // Rounds a requested SM count up to what the GPU can grant as one SM partition (green context):
-// at least min_sms, a multiple of `multiple`. InvalidArgument if the request is not positive or the
-// rounded count exceeds the GPU's SMs.
+// at least min_sms, a multiple of `multiple`; a request for exactly the GPU's SMs is the whole GPU
+// and is granted as is. InvalidArgument if the request is not positive or the rounded count exceeds
+// the GPU's SMs.
 absl::StatusOr<int> RoundSmPartition(const GpuModel& gpu, int requested_sms);
 
 }  // namespace tessera::hw
