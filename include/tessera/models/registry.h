@@ -1,0 +1,68 @@
+// tessera/models/registry.h — the models tessera knows: names, aliases, input units and limits.
+//
+// One YAML file per model in data/models/ (format in docs/formats.md). Outside data names models in
+// many ways (`bert`, `bert-base`, `bert_base`); the registry maps every alias to one canonical
+// name, which is what profiles, workloads and plans store.
+//
+// Example:
+//   ASSIGN_OR_RETURN(ModelRegistry registry, LoadDefaultModelRegistry());
+//   ASSIGN_OR_RETURN(const ModelInfo* bert, registry.Find("bert-base"));   // -> "bert_base"
+//   bert->input_unit == InputUnit::kTokens;  bert->max_input == 512;
+//
+// Immutable after loading; safe to share between threads.
+#ifndef TESSERA_MODELS_REGISTRY_H_
+#define TESSERA_MODELS_REGISTRY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tessera::models {
+
+// What a model's input size counts: tokens per sequence, or the side of a square image in pixels.
+enum class InputUnit { kTokens, kPixels };
+const char* InputUnitName(InputUnit unit);  // "tokens", "pixels"
+
+struct ModelInfo {
+  std::string name;                  // canonical, e.g. "bert_base"
+  std::vector<std::string> aliases;  // e.g. "bert", "bert-base"
+  std::string family;                // "cnn", "transformer-encoder", "transformer-decoder"
+  InputUnit input_unit = InputUnit::kPixels;
+  int reference_input = 0;  // the input size of sources that do not say (224 px, 128 tokens)
+  int max_input = 0;        // the largest input the model accepts (512 tokens for BERT-base)
+  // Descriptors for analytic and learned predictors; null when unknown.
+  std::optional<double> params_millions;
+  std::optional<double> gflops_per_item;  // at reference_input
+  std::string source;                     // where the descriptors come from
+  bool operator==(const ModelInfo&) const = default;
+};
+
+class ModelRegistry {
+ public:
+  ModelRegistry() = default;
+  explicit ModelRegistry(std::vector<ModelInfo> models) : models_(std::move(models)) {}
+  const std::vector<ModelInfo>& models() const { return models_; }
+  // By canonical name or alias, case-insensitive; NotFound lists the known names.
+  absl::StatusOr<const ModelInfo*> Find(std::string_view name) const;
+
+ private:
+  std::vector<ModelInfo> models_;
+};
+
+// Loads every *.yaml in `dir` (in file-name order). Errors are InvalidArgument and name file, line,
+// column and field: unknown or missing keys, wrong types, a canonical name that is not lower-case
+// letters, digits and '_', an unknown family or input unit, a non-positive number, a
+// reference_input above max_input; a name or alias used twice (across files too, compared
+// case-insensitively) is an error naming both places.
+absl::StatusOr<ModelRegistry> LoadModelRegistryDir(const std::string& dir);
+absl::StatusOr<ModelInfo> ParseModelInfo(std::string_view yaml_text,
+                                         const std::string& source_name);
+// data/models of tessera's data folder.
+absl::StatusOr<ModelRegistry> LoadDefaultModelRegistry();
+
+}  // namespace tessera::models
+
+#endif  // TESSERA_MODELS_REGISTRY_H_

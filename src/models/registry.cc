@@ -1,0 +1,239 @@
+// Reads model files (data/models/*.yaml, documented in docs/formats.md) into ModelInfo values and
+// checks them: every error names the file, line, column and field, and says what to fix.
+#include "tessera/models/registry.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "fmt/core.h"
+#include "fmt/ranges.h"
+#include "tessera/base/paths.h"
+#include "tessera/base/status.h"
+#include "tessera/base/yaml.h"
+
+namespace tessera::models {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kFamilies[] = {"cnn", "transformer-encoder", "transformer-decoder"};
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+absl::StatusOr<std::string> ReadNonEmptyString(const YamlView& view, std::string_view what) {
+  ASSIGN_OR_RETURN(std::string value, view.String());
+  if (value.find_first_not_of(" \t") == std::string::npos) {
+    return view.Error(fmt::format("must not be empty; write {}", what));
+  }
+  return value;
+}
+
+// Canonical names are what files and plans store: lower case letters, digits and underscores.
+absl::StatusOr<std::string> ReadCanonicalName(const YamlView& view) {
+  ASSIGN_OR_RETURN(std::string name, ReadNonEmptyString(view, "the canonical model name"));
+  bool ok = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!ok) {
+    return view.Error(fmt::format(
+        "'{}' must use only lower-case letters, digits and '_' (e.g. bert_base); put other "
+        "spellings in aliases",
+        name));
+  }
+  return name;
+}
+
+absl::StatusOr<int> ReadPositiveInt(const YamlView& view) {
+  ASSIGN_OR_RETURN(int64_t value, view.Int());
+  if (value <= 0 || value > 1'000'000) {
+    return view.Error(fmt::format("must be a positive integer (at most 1000000), found {}", value));
+  }
+  return static_cast<int>(value);
+}
+
+absl::StatusOr<std::optional<double>> ReadNullablePositive(const YamlView& view) {
+  ASSIGN_OR_RETURN(std::optional<double> value, view.NullableDouble());
+  if (value && *value <= 0) {
+    return view.Error(fmt::format("must be positive (or null if unknown), found {}", *value));
+  }
+  return value;
+}
+
+absl::Status ParseNames(const YamlView& root, ModelInfo& model) {
+  ASSIGN_OR_RETURN(model.name, ReadCanonicalName(root.Get("name")));
+  ASSIGN_OR_RETURN(std::vector<YamlView> items, root.Get("aliases").Items());
+  std::vector<std::string> seen = {Lower(model.name)};
+  for (const YamlView& item : items) {
+    ASSIGN_OR_RETURN(std::string alias, ReadNonEmptyString(item, "a spelling found in some data"));
+    if (std::find(seen.begin(), seen.end(), Lower(alias)) != seen.end()) {
+      return item.Error(fmt::format(
+          "'{}' repeats the name or another alias (names match case-insensitively); remove it",
+          alias));
+    }
+    seen.push_back(Lower(alias));
+    model.aliases.push_back(std::move(alias));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseFamily(const YamlView& view, ModelInfo& model) {
+  ASSIGN_OR_RETURN(model.family, view.String());
+  if (std::find(std::begin(kFamilies), std::end(kFamilies), model.family) == std::end(kFamilies)) {
+    return view.Error(fmt::format("unknown family '{}'; use one of: {}", model.family,
+                                  fmt::join(kFamilies, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseInput(const YamlView& root, ModelInfo& model) {
+  YamlView unit = root.Get("input_unit");
+  ASSIGN_OR_RETURN(std::string text, unit.String());
+  if (text == "tokens") {
+    model.input_unit = InputUnit::kTokens;
+  } else if (text == "pixels") {
+    model.input_unit = InputUnit::kPixels;
+  } else {
+    return unit.Error(fmt::format(
+        "unknown input unit '{}'; use tokens (sequence length) or pixels (image side)", text));
+  }
+  ASSIGN_OR_RETURN(model.reference_input, ReadPositiveInt(root.Get("reference_input")));
+  YamlView max = root.Get("max_input");
+  ASSIGN_OR_RETURN(model.max_input, ReadPositiveInt(max));
+  if (model.reference_input > model.max_input) {
+    return max.Error(fmt::format(
+        "is {} but reference_input is {}; the reference input must be at most the maximum",
+        model.max_input, model.reference_input));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelInfo> ParseRoot(const YamlView& root) {
+  if (root.IsNull()) {
+    return root.Error(
+        "the file is empty; a model file is a mapping with name, aliases, family, input_unit, "
+        "reference_input, max_input, params_millions, gflops_per_item and source (see "
+        "docs/formats.md)");
+  }
+  RETURN_IF_ERROR(root.CheckKeys({"name", "aliases", "family", "input_unit", "reference_input",
+                                  "max_input", "params_millions", "gflops_per_item", "source"}));
+  ModelInfo model;
+  RETURN_IF_ERROR(ParseNames(root, model));
+  RETURN_IF_ERROR(ParseFamily(root.Get("family"), model));
+  RETURN_IF_ERROR(ParseInput(root, model));
+  ASSIGN_OR_RETURN(model.params_millions, ReadNullablePositive(root.Get("params_millions")));
+  ASSIGN_OR_RETURN(model.gflops_per_item, ReadNullablePositive(root.Get("gflops_per_item")));
+  ASSIGN_OR_RETURN(model.source,
+                   ReadNonEmptyString(root.Get("source"), "where the descriptors come from"));
+  return model;
+}
+
+absl::StatusOr<std::vector<fs::path>> ListYamlFiles(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(fmt::format(
+        "{}: not a folder; point at the model registry folder (tessera's data/models)", dir));
+  }
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".yaml" && it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  if (ec) return absl::UnavailableError(fmt::format("{}: cannot list: {}", dir, ec.message()));
+  if (files.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: no model files (*.yaml) in this folder; add one per model (see "
+                    "docs/formats.md) or point at tessera's data/models",
+                    dir));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Remembers which file claimed each name and alias, so that a second claim names both.
+class Claims {
+ public:
+  absl::Status Add(const YamlView& root, const ModelInfo& model) {
+    RETURN_IF_ERROR(Claim(root.Get("name"), model.name, model));
+    ASSIGN_OR_RETURN(std::vector<YamlView> aliases, root.Get("aliases").Items());
+    for (size_t i = 0; i < aliases.size(); ++i) {
+      RETURN_IF_ERROR(Claim(aliases[i], model.aliases[i], model));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Owner {
+    std::string model;
+    std::string location;
+  };
+
+  absl::Status Claim(const YamlView& at, const std::string& name, const ModelInfo& model) {
+    auto [it, inserted] = owners_.try_emplace(Lower(name), Owner{model.name, at.Location()});
+    if (inserted) return absl::OkStatus();
+    return at.Error(fmt::format(
+        "'{}' is already the name or an alias of {} at {}; a name belongs to one model, remove "
+        "it from one of the two places",
+        name, it->second.model, it->second.location));
+  }
+
+  std::map<std::string, Owner> owners_;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+const char* InputUnitName(InputUnit unit) {
+  return unit == InputUnit::kTokens ? "tokens" : "pixels";
+}
+
+absl::StatusOr<const ModelInfo*> ModelRegistry::Find(std::string_view name) const {
+  for (const ModelInfo& model : models_) {
+    if (EqualsIgnoreCase(model.name, name)) return &model;
+    for (const std::string& alias : model.aliases) {
+      if (EqualsIgnoreCase(alias, name)) return &model;
+    }
+  }
+  std::vector<std::string> names;
+  for (const ModelInfo& model : models_) names.push_back(model.name);
+  return absl::NotFoundError(
+      fmt::format("unknown model '{}'; known models: {} (or one of their aliases in data/models)",
+                  name, fmt::join(names, ", ")));
+}
+
+absl::StatusOr<ModelInfo> ParseModelInfo(std::string_view yaml_text,
+                                         const std::string& source_name) {
+  ASSIGN_OR_RETURN(YamlView root, YamlView::LoadString(yaml_text, source_name));
+  return ParseRoot(root);
+}
+
+absl::StatusOr<ModelRegistry> LoadModelRegistryDir(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<fs::path> files, ListYamlFiles(dir));
+  std::vector<ModelInfo> models;
+  Claims claims;
+  for (const fs::path& file : files) {
+    ASSIGN_OR_RETURN(YamlView root, YamlView::LoadFile(file.string()));
+    ASSIGN_OR_RETURN(ModelInfo model, ParseRoot(root));
+    RETURN_IF_ERROR(claims.Add(root, model));
+    models.push_back(std::move(model));
+  }
+  return ModelRegistry(std::move(models));
+}
+
+absl::StatusOr<ModelRegistry> LoadDefaultModelRegistry() {
+  ASSIGN_OR_RETURN(std::string dir, DataDir());
+  return LoadModelRegistryDir(dir + "/models");
+}
+
+}  // namespace tessera::models
