@@ -1,0 +1,115 @@
+// tessera/perf/profiles.h — measured latency and memory of (GPU, partition, model, input, batch,
+// procs), and lookup that interpolates but never extrapolates silently.
+//
+// The canonical table is one long CSV (docs/formats.md):
+//   gpu,partition,model,input,batch,procs,latency_ms[,latency_ms_p90][,latency_ms_p99],memory_mib,source
+// `gpu` is a catalog model name, `partition` a hw::Partition text ("3g.40gb", "sm:64", "mps:40"),
+// `model` a registry canonical name, `input` an integer in the model's input unit, `procs` the
+// number of copies of the model running at once in the partition (latency is per copy),
+// `latency_ms` the typical batch latency, `memory_mib` without the CUDA context (empty = unknown),
+// `source` one of measured / interpolated / predicted.
+//
+// Example:
+//   ASSIGN_OR_RETURN(ProfileTable table,
+//                    LoadProfileCsv("data/profiles/h100-sm-partitions.csv", catalog, registry));
+//   ASSIGN_OR_RETURN(ProfileRow row,
+//                    table.Lookup({"H100-SXM5-80GB", hw::Partition::Sm(48), "resnet50", 224, 12,
+//                    1}));
+//   row.source == ProfileSource::kInterpolated;   // between sm:32/sm:64 and batch 8/16
+//
+// A ProfileTable is immutable once built and safe to share between threads.
+#ifndef TESSERA_PERF_PROFILES_H_
+#define TESSERA_PERF_PROFILES_H_
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tessera/hw/catalog.h"
+#include "tessera/hw/partition.h"
+#include "tessera/models/registry.h"
+
+namespace tessera::perf {
+
+enum class ProfileSource { kMeasured, kInterpolated, kPredicted };
+const char* ProfileSourceName(ProfileSource source);  // "measured", ...
+// The inverse of ProfileSourceName; InvalidArgument lists the accepted names.
+absl::StatusOr<ProfileSource> ParseProfileSource(std::string_view name);
+
+// The configuration a row describes.
+struct ProfileKey {
+  std::string gpu;  // catalog canonical name
+  hw::Partition partition;
+  std::string model;  // registry canonical name
+  int input = 0;
+  int batch = 1;
+  int procs = 1;
+  auto operator<=>(const ProfileKey&) const = default;
+  std::string ToString() const;  // "H100-SXM5-80GB sm:64 resnet50 input 224 batch 8 procs 1"
+};
+
+struct ProfileRow {
+  ProfileKey key;
+  double latency_ms = 0;
+  std::optional<double> latency_ms_p90;
+  std::optional<double> latency_ms_p99;
+  std::optional<double> memory_mib;
+  ProfileSource source = ProfileSource::kMeasured;
+  bool operator==(const ProfileRow&) const = default;
+};
+
+class ProfileTable {
+ public:
+  // Adds a row; InvalidArgument on a duplicate key, a non-positive latency (or tail latency), a
+  // negative memory, or a batch, procs or input below 1.
+  absl::Status Add(ProfileRow row);
+  const std::map<ProfileKey, ProfileRow>& rows() const { return rows_; }
+  size_t size() const { return rows_.size(); }
+
+  // The row with exactly this key, or nullptr.
+  const ProfileRow* Find(const ProfileKey& key) const;
+  // An exact row, or one interpolated (linearly) along batch, then input size, then SM count (for
+  // `sm:` partitions) between measured neighbours, marked kInterpolated and carrying `key`. Tail
+  // latencies and memory are interpolated where both neighbours have them (else unknown). Procs
+  // and MIG/MPS partitions are never interpolated. OutOfRange, naming the measured range, when
+  // the key lies outside it on any axis (no extrapolation); NotFound when nothing matches the
+  // gpu/model/procs, or the MIG/MPS partition was not profiled for them.
+  absl::StatusOr<ProfileRow> Lookup(const ProfileKey& key) const;
+
+  // Distinct values present, ascending; for planners and `profiles show`. Inputs() covers every
+  // procs value.
+  std::vector<hw::Partition> Partitions(const std::string& gpu, const std::string& model) const;
+  std::vector<int> Batches(const std::string& gpu, const hw::Partition& partition,
+                           const std::string& model, int input, int procs) const;
+  std::vector<int> Inputs(const std::string& gpu, const hw::Partition& partition,
+                          const std::string& model) const;
+  std::vector<std::string> Models() const;
+
+ private:
+  std::map<ProfileKey, ProfileRow> rows_;
+};
+
+// Reads the canonical CSV strictly: required columns and no unknown ones (`procs` may be left out:
+// 1), positive latencies, partitions that exist on the GPU (catalog; `sm:N` with N the GPU's SM
+// count is the whole GPU and always allowed), known GPUs and models (aliases are mapped to
+// canonical names), inputs within the model's maximum, known sources, no duplicate keys. Errors are
+// InvalidArgument and name the file, line and column ("f.csv:7: column partition: ...").
+absl::StatusOr<ProfileTable> LoadProfileCsv(const std::string& path, const hw::Catalog& catalog,
+                                            const models::ModelRegistry& registry);
+// The same for CSV text held in memory, named `source_name` in errors.
+absl::StatusOr<ProfileTable> ParseProfileCsv(std::string text, std::string source_name,
+                                             const hw::Catalog& catalog,
+                                             const models::ModelRegistry& registry);
+// Writes the canonical CSV (rows in key order; tail columns only when some row has them; numbers
+// in their shortest exact form, so writing what was read gives the same text).
+void WriteProfileCsv(const ProfileTable& table, std::ostream& out);
+
+}  // namespace tessera::perf
+
+#endif  // TESSERA_PERF_PROFILES_H_

@@ -1,0 +1,284 @@
+// ProfileTable: adding rows, exact and interpolated lookup, and the distinct values a table holds.
+#include "tessera/perf/profiles.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "fmt/core.h"
+#include "fmt/ranges.h"
+#include "internal/checks.h"
+#include "tessera/base/status.h"
+
+namespace tessera::perf {
+namespace {
+
+using RowMap = std::map<ProfileKey, ProfileRow>;
+
+constexpr int kMin = std::numeric_limits<int>::min();
+
+// Calls fn(row) for the rows of one (gpu, partition, model), which are contiguous in key order.
+template <typename Fn>
+void ForEachRow(const RowMap& rows, const std::string& gpu, const hw::Partition& partition,
+                const std::string& model, Fn fn) {
+  ProfileKey start{gpu, partition, model, kMin, kMin, kMin};
+  for (auto it = rows.lower_bound(start); it != rows.end(); ++it) {
+    const ProfileKey& key = it->first;
+    if (key.gpu != gpu || key.partition != partition || key.model != model) break;
+    fn(it->second);
+  }
+}
+
+// Calls fn(row) for the rows of one gpu (contiguous; hw::Partition{} sorts first).
+template <typename Fn>
+void ForEachGpuRow(const RowMap& rows, const std::string& gpu, Fn fn) {
+  ProfileKey start{gpu, hw::Partition{}, "", kMin, kMin, kMin};
+  for (auto it = rows.lower_bound(start); it != rows.end() && it->first.gpu == gpu; ++it) {
+    fn(it->second);
+  }
+}
+
+std::vector<hw::Partition> PartitionsAt(const RowMap& rows, const std::string& gpu,
+                                        const std::string& model, std::optional<int> procs) {
+  std::set<hw::Partition> found;
+  ForEachGpuRow(rows, gpu, [&](const ProfileRow& row) {
+    if (row.key.model == model && (!procs || row.key.procs == *procs)) {
+      found.insert(row.key.partition);
+    }
+  });
+  return {found.begin(), found.end()};
+}
+
+std::vector<int> InputsAt(const RowMap& rows, const ProfileKey& key, std::optional<int> procs) {
+  std::set<int> found;
+  ForEachRow(rows, key.gpu, key.partition, key.model, [&](const ProfileRow& row) {
+    if (!procs || row.key.procs == *procs) found.insert(row.key.input);
+  });
+  return {found.begin(), found.end()};
+}
+
+std::vector<int> BatchesAt(const RowMap& rows, const ProfileKey& key) {
+  std::vector<int> found;
+  ForEachRow(rows, key.gpu, key.partition, key.model, [&](const ProfileRow& row) {
+    if (row.key.input == key.input && row.key.procs == key.procs) found.push_back(row.key.batch);
+  });
+  return found;  // ascending: batch follows input in key order
+}
+
+std::string Join(const std::vector<int>& values) {
+  return fmt::format("{}", fmt::join(values, ","));
+}
+
+// Where `value` lies among ascending measured `points`: between points[lo] and points[lo + 1] at
+// fraction t, or exactly at points[lo] (t == 0).
+struct Bracket {
+  size_t lo = 0;
+  double t = 0;
+};
+
+absl::StatusOr<Bracket> Locate(std::string_view axis, int value, const std::vector<int>& points,
+                               const std::string& context) {
+  TESSERA_CHECK(!points.empty());
+  if (value < points.front() || value > points.back()) {
+    return absl::OutOfRangeError(fmt::format(
+        "{} {} is outside the measured range {}..{} (measured: {}) of {}; tessera interpolates "
+        "between measured points but never extrapolates: choose a value in range or measure it",
+        axis, value, points.front(), points.back(), Join(points), context));
+  }
+  auto it = std::lower_bound(points.begin(), points.end(), value);
+  size_t index = static_cast<size_t>(it - points.begin());
+  if (*it == value) return Bracket{index, 0};
+  double t = static_cast<double>(value - points[index - 1]) / (points[index] - points[index - 1]);
+  return Bracket{index - 1, t};
+}
+
+std::optional<double> BlendOptional(const std::optional<double>& a, const std::optional<double>& b,
+                                    double t) {
+  if (!a || !b) return std::nullopt;
+  return *a + t * (*b - *a);
+}
+
+ProfileRow Blend(const ProfileRow& a, const ProfileRow& b, double t) {
+  ProfileRow row = a;
+  row.latency_ms = a.latency_ms + t * (b.latency_ms - a.latency_ms);
+  row.latency_ms_p90 = BlendOptional(a.latency_ms_p90, b.latency_ms_p90, t);
+  row.latency_ms_p99 = BlendOptional(a.latency_ms_p99, b.latency_ms_p99, t);
+  row.memory_mib = BlendOptional(a.memory_mib, b.memory_mib, t);
+  row.source = ProfileSource::kInterpolated;
+  return row;
+}
+
+// Evaluates `at(point)` at the bracketing points of `value` and blends the two results.
+template <typename At>
+absl::StatusOr<ProfileRow> Interpolate(std::string_view axis, int value,
+                                       const std::vector<int>& points, const std::string& context,
+                                       At at) {
+  ASSIGN_OR_RETURN(Bracket bracket, Locate(axis, value, points, context));
+  ASSIGN_OR_RETURN(ProfileRow low, at(points[bracket.lo]));
+  if (bracket.t == 0) return low;
+  ASSIGN_OR_RETURN(ProfileRow high, at(points[bracket.lo + 1]));
+  return Blend(low, high, bracket.t);
+}
+
+absl::StatusOr<ProfileRow> LookupBatch(const RowMap& rows, const ProfileKey& key) {
+  std::vector<int> batches = BatchesAt(rows, key);
+  std::string context = fmt::format("{} {} {} input {} procs {}", key.gpu, key.partition.ToString(),
+                                    key.model, key.input, key.procs);
+  return Interpolate("batch", key.batch, batches, context, [&](int batch) {
+    ProfileKey exact = key;
+    exact.batch = batch;
+    return absl::StatusOr<ProfileRow>(rows.at(exact));
+  });
+}
+
+absl::StatusOr<ProfileRow> LookupInput(const RowMap& rows, const ProfileKey& key) {
+  std::vector<int> inputs = InputsAt(rows, key, key.procs);
+  std::string context =
+      fmt::format("{} {} {} procs {}", key.gpu, key.partition.ToString(), key.model, key.procs);
+  if (inputs.empty()) {
+    return absl::NotFoundError(fmt::format("no profile rows for {}", context));
+  }
+  return Interpolate("input", key.input, inputs, context, [&](int input) {
+    ProfileKey at = key;
+    at.input = input;
+    return LookupBatch(rows, at);
+  });
+}
+
+std::string PartitionList(const std::vector<hw::Partition>& partitions) {
+  std::vector<std::string> names;
+  names.reserve(partitions.size());
+  for (const hw::Partition& p : partitions) names.push_back(p.ToString());
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+// SM counts of the `sm:` partitions among `partitions`, ascending.
+std::vector<int> SmCounts(const std::vector<hw::Partition>& partitions) {
+  std::vector<int> sms;
+  for (const hw::Partition& p : partitions) {
+    if (p.kind == hw::PartitionKind::kSm) sms.push_back(p.sms);
+  }
+  return sms;
+}
+
+absl::StatusOr<ProfileRow> LookupPartition(const RowMap& rows, const ProfileKey& key) {
+  std::vector<hw::Partition> partitions = PartitionsAt(rows, key.gpu, key.model, key.procs);
+  std::string context = fmt::format("{} {} procs {}", key.gpu, key.model, key.procs);
+  if (partitions.empty()) {
+    return absl::NotFoundError(fmt::format(
+        "no profile rows for {}; check the GPU, model and procs against the table", context));
+  }
+  if (std::find(partitions.begin(), partitions.end(), key.partition) != partitions.end()) {
+    return LookupInput(rows, key);
+  }
+  std::vector<int> sms = SmCounts(partitions);
+  if (key.partition.kind != hw::PartitionKind::kSm || sms.empty()) {
+    return absl::NotFoundError(fmt::format("partition {} was not profiled for {}; profiled: {}",
+                                           key.partition.ToString(), context,
+                                           PartitionList(partitions)));
+  }
+  return Interpolate("SM count", key.partition.sms, sms, context + " (sm: partitions)",
+                     [&](int count) {
+                       ProfileKey at = key;
+                       at.partition = hw::Partition::Sm(count);
+                       return LookupInput(rows, at);
+                     });
+}
+
+absl::Status CheckRowValues(const ProfileRow& row) {
+  const ProfileKey& key = row.key;
+  auto bad = [&](std::string_view what) {
+    return absl::InvalidArgumentError(fmt::format("{}: {}", key.ToString(), what));
+  };
+  if (key.input < 1 || key.batch < 1 || key.procs < 1) {
+    return bad("input, batch and procs must be at least 1");
+  }
+  if (!(row.latency_ms > 0) || !std::isfinite(row.latency_ms)) {
+    return bad(fmt::format("latency_ms must be positive, found {}", row.latency_ms));
+  }
+  for (const auto& [name, value] :
+       {std::pair{"latency_ms_p90", row.latency_ms_p90}, {"latency_ms_p99", row.latency_ms_p99}}) {
+    if (value && !(*value > 0))
+      return bad(fmt::format("{} must be positive, found {}", name, *value));
+  }
+  if (row.memory_mib && !(*row.memory_mib >= 0)) {
+    return bad(fmt::format("memory_mib must not be negative, found {}", *row.memory_mib));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* ProfileSourceName(ProfileSource source) {
+  switch (source) {
+    case ProfileSource::kMeasured:
+      return "measured";
+    case ProfileSource::kInterpolated:
+      return "interpolated";
+    case ProfileSource::kPredicted:
+      return "predicted";
+  }
+  return "?";
+}
+
+absl::StatusOr<ProfileSource> ParseProfileSource(std::string_view name) {
+  for (ProfileSource source :
+       {ProfileSource::kMeasured, ProfileSource::kInterpolated, ProfileSource::kPredicted}) {
+    if (name == ProfileSourceName(source)) return source;
+  }
+  return absl::InvalidArgumentError(
+      fmt::format("unknown source '{}'; use measured, interpolated or predicted", name));
+}
+
+std::string ProfileKey::ToString() const {
+  return fmt::format("{} {} {} input {} batch {} procs {}", gpu, partition.ToString(), model, input,
+                     batch, procs);
+}
+
+absl::Status ProfileTable::Add(ProfileRow row) {
+  RETURN_IF_ERROR(CheckRowValues(row));
+  if (rows_.count(row.key) > 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "duplicate row for {}; keep one measurement per configuration", row.key.ToString()));
+  }
+  ProfileKey key = row.key;
+  rows_.emplace(std::move(key), std::move(row));
+  return absl::OkStatus();
+}
+
+const ProfileRow* ProfileTable::Find(const ProfileKey& key) const {
+  auto it = rows_.find(key);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<ProfileRow> ProfileTable::Lookup(const ProfileKey& key) const {
+  if (const ProfileRow* row = Find(key)) return *row;
+  ASSIGN_OR_RETURN(ProfileRow row, LookupPartition(rows_, key));
+  row.key = key;
+  row.source = ProfileSource::kInterpolated;
+  return row;
+}
+
+std::vector<hw::Partition> ProfileTable::Partitions(const std::string& gpu,
+                                                    const std::string& model) const {
+  return PartitionsAt(rows_, gpu, model, std::nullopt);
+}
+
+std::vector<int> ProfileTable::Batches(const std::string& gpu, const hw::Partition& partition,
+                                       const std::string& model, int input, int procs) const {
+  return BatchesAt(rows_, ProfileKey{gpu, partition, model, input, 1, procs});
+}
+
+std::vector<int> ProfileTable::Inputs(const std::string& gpu, const hw::Partition& partition,
+                                      const std::string& model) const {
+  return InputsAt(rows_, ProfileKey{gpu, partition, model, 0, 1, 1}, std::nullopt);
+}
+
+std::vector<std::string> ProfileTable::Models() const {
+  std::set<std::string> models;
+  for (const auto& [key, row] : rows_) models.insert(key.model);
+  return {models.begin(), models.end()};
+}
+
+}  // namespace tessera::perf
