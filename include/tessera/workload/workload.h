@@ -1,0 +1,126 @@
+// tessera/workload/workload.h — what is asked of the GPUs: models with latency SLOs, the sizes of
+// their inputs, and how requests arrive.
+//
+// A workload YAML file (docs/formats.md, "Workload") lists models and, per model, an SLO, an
+// input-size distribution and a demand: Poisson arrivals at a rate, Gamma-renewal arrivals with a
+// coefficient of variation, or a trace (declared once under `traces:` and referred to by name, with
+// the mapping from the trace's entities to this model). A `tenants:` section for continuous
+// learning comes later; the loader rejects it today with a message that says so.
+//
+// Loading reads every trace in use once, streaming (memory does not grow with the trace): it checks
+// the rows, resolves Azure Functions keys, fills each trace demand's mean rate and, where inputs
+// come from the trace, the model's input distribution. So a planner sees one rate and one input
+// distribution per model whatever the demand's kind.
+//
+// Example:
+//   ASSIGN_OR_RETURN(Workload w, LoadWorkloadFile("data/examples/h100_mix.yaml", registry));
+//   for (const WorkloadModel& m : w.models) fmt::print("{} {} ms\n", m.model, m.slo_ms);
+//
+// Values; paths inside are resolved relative to the workload file when loaded. Members have default
+// initializers so that designated initializers (`Demand{.kind = ..., .rate_rps = 5}`) compile
+// warning-free under -Wextra.
+#ifndef TESSERA_WORKLOAD_WORKLOAD_H_
+#define TESSERA_WORKLOAD_WORKLOAD_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tessera/models/registry.h"
+
+namespace tessera::workload {
+
+// Input sizes of a model's requests, in the model's input unit.
+struct InputDistribution {
+  enum class Kind { kFixed, kEmpirical, kUniform };
+  Kind kind = Kind::kFixed;
+  int fixed = 0;                  // kFixed
+  std::vector<int> sizes{};       // kEmpirical: distinct sizes, ascending
+  std::vector<double> weights{};  // kEmpirical: same length, positive, normalized to sum 1
+  int min = 0, max = 0;           // kUniform: integers in [min, max]
+  int MaxSize() const;
+  double Mean() const;
+  bool operator==(const InputDistribution&) const = default;
+};
+
+// A trace file declared once and referred to by name from models' demand.
+struct TraceSpec {
+  enum class Format { kAzureFunctions, kAzureLlm, kCsv };
+  std::string name{};
+  Format format = Format::kCsv;
+  std::string path{};  // resolved (absolute, or relative to the working directory)
+  // Azure Functions: which minutes of the day to replay, [first, last] 1-based inclusive; time 0 is
+  // the start of `first_minute`. Arrivals inside a minute are a Poisson process conditioned on the
+  // minute's count (cv = 1), or a Gamma renewal process with `within_minute_cv` at the minute's
+  // rate.
+  int first_minute = 1, last_minute = 1440;
+  double within_minute_cv = 1.0;
+  // Azure LLM: tokens per input unit (`ContextTokens / tokens_per_input`, rounded up, clamped to
+  // [1, the model's maximum input]).
+  double tokens_per_input = 1.0;
+  bool operator==(const TraceSpec&) const = default;
+};
+
+// "azure-functions", "azure-llm", "csv": the names used in workload files.
+const char* TraceFormatName(TraceSpec::Format format);
+
+struct Demand {
+  enum class Kind { kPoisson, kGamma, kTrace };
+  Kind kind = Kind::kPoisson;
+  // kPoisson, kGamma: the arrival rate. kTrace: the trace's mean rate for this model over the
+  // replayed part (after `scale`), filled by the loader; 0 where the trace has no request for it.
+  double rate_rps = 0;
+  double cv = 1.0;      // kGamma: coefficient of variation of inter-arrival times
+  std::string trace{};  // kTrace: the TraceSpec name
+  // kTrace, Azure Functions: the HashFunction whose per-minute counts drive this model (the file
+  // may give a unique prefix of at least 8 characters; the loader stores the full value).
+  // CSV: the canonical model name of the trace rows that drive this model (default: this model).
+  // Azure LLM: empty (every request of the trace drives this model).
+  std::string trace_key{};
+  // kTrace: Azure Functions multiplies the per-minute counts by `scale` (fractional counts are
+  // rounded stochastically); Azure LLM and CSV compress time (a request at t arrives at t / scale,
+  // so the rate is multiplied by scale), which is why all models of one such trace share one scale.
+  double scale = 1.0;
+  // Azure LLM (ContextTokens) and CSV (input_size): take input sizes from the trace; the loader
+  // then sets the model's `input` to the trace's empirical distribution.
+  bool inputs_from_trace = false;
+  bool operator==(const Demand&) const = default;
+};
+
+struct WorkloadModel {
+  std::string model{};  // registry canonical name
+  double slo_ms = 0;
+  InputDistribution input{};
+  Demand demand{};
+  bool operator==(const WorkloadModel&) const = default;
+};
+
+struct Workload {
+  std::string name{};
+  std::vector<WorkloadModel> models{};
+  std::vector<TraceSpec> traces{};
+  // Index of `model` in `models`, or -1.
+  int ModelIndex(std::string_view model) const;
+  const TraceSpec* FindTrace(std::string_view name) const;
+  // One line per model: name, SLO, input, demand.
+  std::string DebugString() const;
+  bool operator==(const Workload&) const = default;
+};
+
+// Parses and validates (known models; positive SLOs and rates; cv > 0; sizes within the model's
+// maximum input; traces that exist, parse and are referred to; each model once), then reads the
+// traces in use as described above. Errors name file, line, column and field (or, for a bad trace
+// row, the trace file and line) and say what to fix.
+absl::StatusOr<Workload> LoadWorkloadFile(const std::string& path,
+                                          const models::ModelRegistry& registry);
+// As LoadWorkloadFile for a text named `source_name` in errors; trace paths are relative to
+// `base_dir`.
+absl::StatusOr<Workload> ParseWorkload(std::string_view yaml_text, const std::string& source_name,
+                                       const std::string& base_dir,
+                                       const models::ModelRegistry& registry);
+
+}  // namespace tessera::workload
+
+#endif  // TESSERA_WORKLOAD_WORKLOAD_H_
