@@ -1,0 +1,46 @@
+#include "tessera/sim/execution.h"
+
+#include <cmath>
+
+#include "fmt/core.h"
+#include "tessera/base/status.h"
+
+namespace tessera::sim {
+
+absl::StatusOr<ExecutionTimes> ExecutionTimes::Build(const plan::Plan& plan,
+                                                     const perf::ProfileTable& profiles) {
+  ExecutionTimes times;
+  for (size_t g = 0; g < plan.gpus.size(); ++g) {
+    const plan::PlanGpu& gpu = plan.gpus[g];
+    for (size_t p = 0; p < gpu.partitions.size(); ++p) {
+      const plan::PlanPartition& partition = gpu.partitions[p];
+      for (size_t a = 0; a < partition.assignments.size(); ++a) {
+        const plan::Assignment& assignment = partition.assignments[a];
+        times.refs_.push_back({static_cast<int>(g), static_cast<int>(p), static_cast<int>(a)});
+        times.offset_.push_back(static_cast<int>(times.ns_.size()));
+        for (int batch = 1; batch <= assignment.batch; ++batch) {
+          perf::ProfileKey key{gpu.gpu, partition.partition, assignment.model, assignment.input_max,
+                               batch,   assignment.procs};
+          absl::StatusOr<perf::ProfileRow> row = profiles.Lookup(key);
+          if (!row.ok()) {
+            return absl::InvalidArgumentError(fmt::format(
+                "gpus[{}].partitions[{}].assignments[{}]: cannot time a batch of {} ({}): {}", g, p,
+                a, batch, key.ToString(), std::string(row.status().message())));
+          }
+          times.ns_.push_back(std::llround(row->latency_ms * 1e6));
+        }
+      }
+    }
+  }
+  return times;
+}
+
+int64_t ExecutionTimes::NoisyBatchNs(int slot, int batch, double noise_cv, RngStream& rng) const {
+  int64_t base = BatchNs(slot, batch);
+  if (noise_cv <= 0) return base;
+  double sigma2 = std::log1p(noise_cv * noise_cv);
+  double factor = std::exp(std::sqrt(sigma2) * rng.Normal() - 0.5 * sigma2);
+  return std::max<int64_t>(1, std::llround(static_cast<double>(base) * factor));
+}
+
+}  // namespace tessera::sim
