@@ -29,6 +29,9 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   app.set_version_flag("--version", "tessera 0.1.0");
   int exit_code = 0;
   AddGpusCommands(app, out, err, exit_code);
+  AddProfilesCommands(app, out, err, exit_code);
+  AddValidateCommand(app, out, err, exit_code);
+  AddSimulateCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name

@@ -25,6 +25,13 @@ int ReportError(const absl::Status& status, std::ostream& err);
 // in `exit_code`.
 void AddGpusCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
+// `tessera profiles import|show` (profiles_command.cc).
+void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera validate` (validate_command.cc): check a plan against catalog, profiles and workload.
+void AddValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera simulate` (simulate_command.cc).
+void AddSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+
 }  // namespace tessera::cli
 
 #endif  // TESSERA_TOOLS_CLI_H_

@@ -3,28 +3,21 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace tessera::cli {
 namespace {
 
+using ::tessera::cli::testing::Data;
+using ::tessera::cli::testing::Result;
+using ::tessera::cli::testing::Tessera;
+using ::tessera::cli::testing::WriteFile;
+
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result Tessera(std::vector<std::string> args) {
-  args.insert(args.begin(), "tessera");
-  std::ostringstream out, err;
-  int code = RunTessera(args, out, err);
-  return {code, out.str(), err.str()};
-}
 
 TEST(CliTest, HelpListsCommands) {
   Result r = Tessera({"--help"});

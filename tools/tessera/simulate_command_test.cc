@@ -1,0 +1,94 @@
+// `tessera simulate`, run in-process on the bundled examples.
+#include "cli_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tessera::cli {
+namespace {
+
+using ::tessera::cli::testing::Data;
+using ::tessera::cli::testing::Result;
+using ::tessera::cli::testing::Tessera;
+using ::tessera::cli::testing::WriteFile;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::vector<std::string> H100Example(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"simulate",
+                                   "--plan",
+                                   Data("examples/h100-sm.plan.yaml"),
+                                   "--workload",
+                                   Data("examples/h100-sm.workload.yaml"),
+                                   "--profiles",
+                                   Data("profiles/h100-sm-partitions.csv")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(SimulateCommandTest, BundledExamplePrintsAReadableReport) {
+  Result r = Tessera(H100Example({"--duration", "20"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, IsEmpty());
+  for (const char* text :
+       {"resnet50", "bert_base", "gpt2", "SLO met", "p99 ms", "sm:64", "1 GPU(s) used", "seed 1"}) {
+    EXPECT_THAT(r.out, HasSubstr(text));
+  }
+}
+
+TEST(SimulateCommandTest, SameSeedSameJsonAndTheCommandLineIsRecorded) {
+  Result a =
+      Tessera(H100Example({"--duration", "10", "--seed", "4", "--json", "--noise-cv", "0.1"}));
+  Result b =
+      Tessera(H100Example({"--duration", "10", "--seed", "4", "--json", "--noise-cv", "0.1"}));
+  Result c =
+      Tessera(H100Example({"--duration", "10", "--seed", "5", "--json", "--noise-cv", "0.1"}));
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  EXPECT_THAT(a.out, HasSubstr("\"command_line\""));
+  EXPECT_THAT(a.out, HasSubstr("\"--seed\",\n    \"4\""));
+  EXPECT_THAT(a.out, HasSubstr("\"slo_attainment\""));
+}
+
+TEST(SimulateCommandTest, TraceFileReplacesTheDemand) {
+  std::string trace = WriteFile("trace.csv",
+                                "timestamp_s,model,input_size\n"
+                                "0.001,resnet50,224\n0.002,bert_base,100\n0.003,gpt2,200\n"
+                                "0.004,bert_base,300\n");
+  Result r = Tessera(H100Example({"--trace", trace, "--duration", "1", "--json"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"arrivals\": 4"));
+  // bert_base's buckets end at 128 tokens: the 300-token request is rejected, not lost.
+  EXPECT_THAT(r.out, HasSubstr("\"rejected\": 1"));
+  std::string bad = WriteFile("bad_trace.csv", "timestamp_s,model\n0.5,resnet50\n0.1,gpt2\n");
+  Result late = Tessera(H100Example({"--trace", bad, "--duration", "1"}));
+  EXPECT_EQ(late.code, 1);
+  EXPECT_THAT(late.err, HasSubstr("bad_trace.csv:3"));
+}
+
+TEST(SimulateCommandTest, InvalidPlanIsRefusedWithTheProblems) {
+  std::string plan = WriteFile("bad.plan.yaml",
+                               "gpus:\n  - index: 0\n    gpu: H100-SXM5-80GB\n    partitions:\n"
+                               "      - partition: sm:32\n        assignments:\n"
+                               "          - {model: resnet50, input_max: 224, batch: 16}\n");
+  Result r =
+      Tessera({"simulate", "--plan", plan, "--workload", Data("examples/h100-sm.workload.yaml"),
+               "--profiles", Data("profiles/h100-sm-partitions.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the plan is not valid"));
+  EXPECT_THAT(r.err, HasSubstr("bert_base"));
+}
+
+TEST(SimulateCommandTest, BadOptionsAreUserErrors) {
+  Result r = Tessera(H100Example({"--duration", "0"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("duration_s"));
+  r = Tessera(H100Example({"--router", "random"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("unknown router 'random'"));
+  r = Tessera({"simulate", "--plan", "/nonexistent.yaml"});
+  EXPECT_EQ(r.code, 1);
+}
+
+}  // namespace
+}  // namespace tessera::cli
