@@ -1,8 +1,10 @@
 #include "tessera/base/yaml.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -160,6 +162,28 @@ absl::StatusOr<std::optional<double>> YamlView::NullableDouble() const {
   return std::optional<double>(value);
 }
 
+absl::StatusOr<std::string> YamlView::NonEmptyString(std::string_view what) const {
+  ASSIGN_OR_RETURN(std::string value, String());
+  if (value.find_first_not_of(" \t") == std::string::npos) {
+    return Error(fmt::format("must not be empty; write {}", what));
+  }
+  return value;
+}
+
+absl::StatusOr<double> YamlView::PositiveDouble() const {
+  ASSIGN_OR_RETURN(double value, Double());
+  if (value <= 0) return Error(fmt::format("must be positive, found {}", value));
+  return value;
+}
+
+absl::StatusOr<std::optional<double>> YamlView::NullablePositiveDouble() const {
+  ASSIGN_OR_RETURN(std::optional<double> value, NullableDouble());
+  if (value && *value <= 0) {
+    return Error(fmt::format("must be positive (or null if unknown), found {}", *value));
+  }
+  return value;
+}
+
 absl::StatusOr<std::vector<YamlView>> YamlView::Items() const {
   RETURN_IF_ERROR(RequirePresent());
   if (!node_.IsSequence()) return Error(fmt::format("expected a list, found {}", KindName(node_)));
@@ -218,6 +242,28 @@ absl::Status YamlView::CheckKeys(std::initializer_list<std::string_view> allowed
     seen.push_back(key);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ListYamlFiles(const std::string& dir,
+                                                       std::string_view expected) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(fmt::format("{}: not a folder; point at {}", dir, expected));
+  }
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".yaml" && it->is_regular_file(ec)) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) return absl::UnavailableError(fmt::format("{}: cannot list: {}", dir, ec.message()));
+  if (files.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: no *.yaml files in this folder; point at {}", dir, expected));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace tessera

@@ -2,7 +2,6 @@
 // checks them: every error names the file, line, column and field, and says what to fix.
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <system_error>
@@ -15,7 +14,6 @@
 namespace tessera::hw {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr int64_t kNoLimit = std::numeric_limits<int>::max();
 
@@ -48,22 +46,6 @@ absl::StatusOr<std::optional<T>> ReadNullableInt(const YamlView& view, int64_t l
   return std::optional<T>(static_cast<T>(*value));
 }
 
-absl::StatusOr<std::optional<double>> ReadNullablePositive(const YamlView& view) {
-  ASSIGN_OR_RETURN(std::optional<double> value, view.NullableDouble());
-  if (value && *value <= 0) {
-    return view.Error(fmt::format("must be positive (or null if unknown), found {}", *value));
-  }
-  return value;
-}
-
-absl::StatusOr<std::string> ReadNonEmptyString(const YamlView& view, std::string_view what) {
-  ASSIGN_OR_RETURN(std::string value, view.String());
-  if (value.find_first_not_of(" \t") == std::string::npos) {
-    return view.Error(fmt::format("must not be empty; write {}", what));
-  }
-  return value;
-}
-
 // True when `key` is present with an explicit null value.
 bool IsExplicitNull(const YamlView& parent, std::string_view key) {
   return parent.Has(key) && parent.Get(key).IsNull();
@@ -72,17 +54,17 @@ bool IsExplicitNull(const YamlView& parent, std::string_view key) {
 absl::StatusOr<Provenance> ReadProvenance(const YamlView& group) {
   Provenance provenance;
   ASSIGN_OR_RETURN(provenance.source,
-                   ReadNonEmptyString(group.Get("source"), "where the values come from"));
+                   group.Get("source").NonEmptyString("where the values come from"));
   ASSIGN_OR_RETURN(provenance.verified, group.Get("verified").Bool());
   return provenance;
 }
 
 absl::Status ParseNames(const YamlView& root, GpuModel& gpu) {
-  ASSIGN_OR_RETURN(gpu.name, ReadNonEmptyString(root.Get("name"), "the canonical model name"));
+  ASSIGN_OR_RETURN(gpu.name, root.Get("name").NonEmptyString("the canonical model name"));
   ASSIGN_OR_RETURN(std::vector<YamlView> items, root.Get("aliases").Items());
   std::vector<std::string> seen = {Lower(gpu.name)};
   for (const YamlView& item : items) {
-    ASSIGN_OR_RETURN(std::string alias, ReadNonEmptyString(item, "a name users or NVML use"));
+    ASSIGN_OR_RETURN(std::string alias, item.NonEmptyString("a name users or NVML use"));
     if (std::find(seen.begin(), seen.end(), Lower(alias)) != seen.end()) {
       return item.Error(fmt::format(
           "'{}' repeats the name or another alias (names match case-insensitively); remove it",
@@ -141,9 +123,9 @@ absl::Status ParsePeak(const YamlView& group, GpuModel& gpu) {
   RETURN_IF_ERROR(
       group.CheckKeys({"fp16_dense_tflops", "memory_bandwidth_gbps", "source", "verified"}));
   ASSIGN_OR_RETURN(gpu.peak_fp16_dense_tflops,
-                   ReadNullablePositive(group.Get("fp16_dense_tflops")));
+                   group.Get("fp16_dense_tflops").NullablePositiveDouble());
   ASSIGN_OR_RETURN(gpu.memory_bandwidth_gbps,
-                   ReadNullablePositive(group.Get("memory_bandwidth_gbps")));
+                   group.Get("memory_bandwidth_gbps").NullablePositiveDouble());
   ASSIGN_OR_RETURN(gpu.peak_provenance, ReadProvenance(group));
   return absl::OkStatus();
 }
@@ -235,7 +217,7 @@ absl::StatusOr<MigProfile> ParseProfile(const YamlView& item, const GpuModel& gp
       item.CheckKeys({"name", "nvml_id", "compute_slices", "memory_slices", "sms", "memory_mib",
                       "engines", "max_count", "starts", "source", "verified"}));
   MigProfile profile;
-  ASSIGN_OR_RETURN(profile.name, ReadNonEmptyString(item.Get("name"), "the profile name"));
+  ASSIGN_OR_RETURN(profile.name, item.Get("name").NonEmptyString("the profile name"));
   ASSIGN_OR_RETURN(profile.nvml_id, ReadNullableInt<int>(item.Get("nvml_id"), 0));
   ASSIGN_OR_RETURN(profile.compute_slices,
                    ReadSlices(item.Get("compute_slices"), gpu.compute_slices, "compute"));
@@ -304,28 +286,6 @@ absl::StatusOr<GpuModel> ParseRoot(const YamlView& root) {
   return gpu;
 }
 
-absl::StatusOr<std::vector<fs::path>> ListYamlFiles(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(fmt::format(
-        "{}: not a folder; point at the GPU catalog folder (tessera's data/gpus)", dir));
-  }
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".yaml" && it->is_regular_file(ec)) files.push_back(it->path());
-  }
-  if (ec) return absl::UnavailableError(fmt::format("{}: cannot list: {}", dir, ec.message()));
-  if (files.empty()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: no GPU model files (*.yaml) in this folder; add one per GPU model "
-                    "(see docs/formats.md) or point at tessera's data/gpus",
-                    dir));
-  }
-  std::sort(files.begin(), files.end(),
-            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
-  return files;
-}
-
 // Remembers which file claimed each name, alias and PCI id, so that a second claim names both.
 class Claims {
  public:
@@ -383,11 +343,14 @@ absl::StatusOr<GpuModel> LoadGpuModelFile(const std::string& path) {
 }
 
 absl::StatusOr<Catalog> LoadCatalogDir(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::vector<fs::path> files, ListYamlFiles(dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> files,
+                   ListYamlFiles(dir,
+                                 "a folder of GPU model files, one per GPU model (tessera's "
+                                 "data/gpus; see docs/formats.md)"));
   std::vector<GpuModel> gpus;
   Claims claims;
-  for (const fs::path& file : files) {
-    ASSIGN_OR_RETURN(YamlView root, YamlView::LoadFile(file.string()));
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(YamlView root, YamlView::LoadFile(file));
     ASSIGN_OR_RETURN(GpuModel gpu, ParseRoot(root));
     RETURN_IF_ERROR(claims.Add(root, gpu));
     gpus.push_back(std::move(gpu));

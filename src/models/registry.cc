@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <map>
 #include <system_error>
 
@@ -17,7 +16,6 @@
 namespace tessera::models {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr std::string_view kFamilies[] = {"cnn", "transformer-encoder", "transformer-decoder"};
 
@@ -27,17 +25,9 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadNonEmptyString(const YamlView& view, std::string_view what) {
-  ASSIGN_OR_RETURN(std::string value, view.String());
-  if (value.find_first_not_of(" \t") == std::string::npos) {
-    return view.Error(fmt::format("must not be empty; write {}", what));
-  }
-  return value;
-}
-
 // Canonical names are what files and plans store: lower case letters, digits and underscores.
 absl::StatusOr<std::string> ReadCanonicalName(const YamlView& view) {
-  ASSIGN_OR_RETURN(std::string name, ReadNonEmptyString(view, "the canonical model name"));
+  ASSIGN_OR_RETURN(std::string name, view.NonEmptyString("the canonical model name"));
   bool ok = std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
@@ -58,20 +48,12 @@ absl::StatusOr<int> ReadPositiveInt(const YamlView& view) {
   return static_cast<int>(value);
 }
 
-absl::StatusOr<std::optional<double>> ReadNullablePositive(const YamlView& view) {
-  ASSIGN_OR_RETURN(std::optional<double> value, view.NullableDouble());
-  if (value && *value <= 0) {
-    return view.Error(fmt::format("must be positive (or null if unknown), found {}", *value));
-  }
-  return value;
-}
-
 absl::Status ParseNames(const YamlView& root, ModelInfo& model) {
   ASSIGN_OR_RETURN(model.name, ReadCanonicalName(root.Get("name")));
   ASSIGN_OR_RETURN(std::vector<YamlView> items, root.Get("aliases").Items());
   std::vector<std::string> seen = {Lower(model.name)};
   for (const YamlView& item : items) {
-    ASSIGN_OR_RETURN(std::string alias, ReadNonEmptyString(item, "a spelling found in some data"));
+    ASSIGN_OR_RETURN(std::string alias, item.NonEmptyString("a spelling found in some data"));
     if (std::find(seen.begin(), seen.end(), Lower(alias)) != seen.end()) {
       return item.Error(fmt::format(
           "'{}' repeats the name or another alias (names match case-insensitively); remove it",
@@ -127,32 +109,11 @@ absl::StatusOr<ModelInfo> ParseRoot(const YamlView& root) {
   RETURN_IF_ERROR(ParseNames(root, model));
   RETURN_IF_ERROR(ParseFamily(root.Get("family"), model));
   RETURN_IF_ERROR(ParseInput(root, model));
-  ASSIGN_OR_RETURN(model.params_millions, ReadNullablePositive(root.Get("params_millions")));
-  ASSIGN_OR_RETURN(model.gflops_per_item, ReadNullablePositive(root.Get("gflops_per_item")));
+  ASSIGN_OR_RETURN(model.params_millions, root.Get("params_millions").NullablePositiveDouble());
+  ASSIGN_OR_RETURN(model.gflops_per_item, root.Get("gflops_per_item").NullablePositiveDouble());
   ASSIGN_OR_RETURN(model.source,
-                   ReadNonEmptyString(root.Get("source"), "where the descriptors come from"));
+                   root.Get("source").NonEmptyString("where the descriptors come from"));
   return model;
-}
-
-absl::StatusOr<std::vector<fs::path>> ListYamlFiles(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(fmt::format(
-        "{}: not a folder; point at the model registry folder (tessera's data/models)", dir));
-  }
-  std::vector<fs::path> files;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".yaml" && it->is_regular_file(ec)) files.push_back(it->path());
-  }
-  if (ec) return absl::UnavailableError(fmt::format("{}: cannot list: {}", dir, ec.message()));
-  if (files.empty()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: no model files (*.yaml) in this folder; add one per model (see "
-                    "docs/formats.md) or point at tessera's data/models",
-                    dir));
-  }
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 // Remembers which file claimed each name and alias, so that a second claim names both.
@@ -219,11 +180,15 @@ absl::StatusOr<ModelInfo> ParseModelInfo(std::string_view yaml_text,
 }
 
 absl::StatusOr<ModelRegistry> LoadModelRegistryDir(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::vector<fs::path> files, ListYamlFiles(dir));
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> files,
+      ListYamlFiles(
+          dir,
+          "a folder of model files, one per model (tessera's data/models; see docs/formats.md)"));
   std::vector<ModelInfo> models;
   Claims claims;
-  for (const fs::path& file : files) {
-    ASSIGN_OR_RETURN(YamlView root, YamlView::LoadFile(file.string()));
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(YamlView root, YamlView::LoadFile(file));
     ASSIGN_OR_RETURN(ModelInfo model, ParseRoot(root));
     RETURN_IF_ERROR(claims.Add(root, model));
     models.push_back(std::move(model));

@@ -27,20 +27,6 @@ struct TraceEntry {
   bool used = false;
 };
 
-absl::StatusOr<double> ReadPositive(const YamlView& view) {
-  ASSIGN_OR_RETURN(double value, view.Double());
-  if (value <= 0) return view.Error(fmt::format("must be positive, found {}", value));
-  return value;
-}
-
-absl::StatusOr<std::string> ReadNonEmptyString(const YamlView& view, std::string_view what) {
-  ASSIGN_OR_RETURN(std::string value, view.String());
-  if (value.find_first_not_of(" \t") == std::string::npos) {
-    return view.Error(fmt::format("must not be empty; write {}", what));
-  }
-  return value;
-}
-
 // The one key of a mapping that must hold exactly one of `choices`.
 absl::StatusOr<std::string> ReadChoice(const YamlView& view,
                                        std::initializer_list<std::string_view> choices) {
@@ -67,7 +53,7 @@ absl::StatusOr<TraceSpec::Format> ReadFormat(const YamlView& view) {
 }
 
 absl::StatusOr<std::string> ReadTracePath(const YamlView& view, const std::string& base_dir) {
-  ASSIGN_OR_RETURN(std::string text, ReadNonEmptyString(view, "the trace file's path"));
+  ASSIGN_OR_RETURN(std::string text, view.NonEmptyString("the trace file's path"));
   fs::path path(text);
   if (path.is_relative() && !base_dir.empty()) path = fs::path(base_dir) / path;
   path = path.lexically_normal();
@@ -122,10 +108,10 @@ absl::Status ReadFormatOptions(const YamlView& item, TraceSpec& trace) {
   RETURN_IF_ERROR(CheckFormatKey(item, "tokens_per_input", llm, "azure-llm"));
   if (item.Has("minutes")) RETURN_IF_ERROR(ReadMinutes(item.Get("minutes"), trace));
   if (item.Has("within_minute_cv")) {
-    ASSIGN_OR_RETURN(trace.within_minute_cv, ReadPositive(item.Get("within_minute_cv")));
+    ASSIGN_OR_RETURN(trace.within_minute_cv, item.Get("within_minute_cv").PositiveDouble());
   }
   if (item.Has("tokens_per_input")) {
-    ASSIGN_OR_RETURN(trace.tokens_per_input, ReadPositive(item.Get("tokens_per_input")));
+    ASSIGN_OR_RETURN(trace.tokens_per_input, item.Get("tokens_per_input").PositiveDouble());
   }
   return absl::OkStatus();
 }
@@ -134,7 +120,7 @@ absl::StatusOr<TraceSpec> ParseTrace(const YamlView& item, const std::string& ba
   RETURN_IF_ERROR(item.CheckKeys(
       {"name", "format", "path", "minutes", "within_minute_cv", "tokens_per_input"}));
   TraceSpec trace;
-  ASSIGN_OR_RETURN(trace.name, ReadNonEmptyString(item.Get("name"), "a name models refer to"));
+  ASSIGN_OR_RETURN(trace.name, item.Get("name").NonEmptyString("a name models refer to"));
   ASSIGN_OR_RETURN(trace.format, ReadFormat(item.Get("format")));
   ASSIGN_OR_RETURN(trace.path, ReadTracePath(item.Get("path"), base_dir));
   RETURN_IF_ERROR(ReadFormatOptions(item, trace));
@@ -185,7 +171,7 @@ absl::Status ReadEmpirical(const YamlView& view, const models::ModelInfo& info,
   std::map<int, double> by_size;
   for (size_t i = 0; i < sizes.size(); ++i) {
     ASSIGN_OR_RETURN(int size, ReadSize(sizes[i], info));
-    ASSIGN_OR_RETURN(double weight, ReadPositive(weights[i]));
+    ASSIGN_OR_RETURN(double weight, weights[i].PositiveDouble());
     if (!by_size.emplace(size, weight).second) {
       return sizes[i].Error(fmt::format("size {} appears twice; list each size once", size));
     }
@@ -281,7 +267,7 @@ absl::Status ReadTraceDemand(const YamlView& view, std::vector<TraceEntry>& trac
   demand.trace = entry->spec.name;
   RETURN_IF_ERROR(ReadTraceKey(view, entry->spec, registry, demand));
   if (view.Has("scale")) {
-    ASSIGN_OR_RETURN(demand.scale, ReadPositive(view.Get("scale")));
+    ASSIGN_OR_RETURN(demand.scale, view.Get("scale").PositiveDouble());
   }
   if (view.Has("inputs_from_trace")) {
     ASSIGN_OR_RETURN(demand.inputs_from_trace, view.Get("inputs_from_trace").Bool());
@@ -303,9 +289,9 @@ absl::StatusOr<Demand> ParseDemand(const YamlView& view, std::vector<TraceEntry>
     RETURN_IF_ERROR(body.CheckKeys({"rate_rps"}));
   } else {
     RETURN_IF_ERROR(body.CheckKeys({"rate_rps", "cv"}));
-    ASSIGN_OR_RETURN(demand.cv, ReadPositive(body.Get("cv")));
+    ASSIGN_OR_RETURN(demand.cv, body.Get("cv").PositiveDouble());
   }
-  ASSIGN_OR_RETURN(demand.rate_rps, ReadPositive(body.Get("rate_rps")));
+  ASSIGN_OR_RETURN(demand.rate_rps, body.Get("rate_rps").PositiveDouble());
   return demand;
 }
 
@@ -317,7 +303,7 @@ absl::StatusOr<WorkloadModel> ParseModel(const YamlView& item, std::vector<Trace
   absl::StatusOr<const models::ModelInfo*> info = registry.Find(name);
   if (!info.ok()) return item.Get("model").Error(std::string(info.status().message()));
   model.model = (*info)->name;
-  ASSIGN_OR_RETURN(model.slo_ms, ReadPositive(item.Get("slo_ms")));
+  ASSIGN_OR_RETURN(model.slo_ms, item.Get("slo_ms").PositiveDouble());
   ASSIGN_OR_RETURN(model.demand, ParseDemand(item.Get("demand"), traces, registry));
   if (model.demand.kind == Demand::Kind::kTrace && model.demand.trace_key.empty() &&
       FindTraceSpec(traces, model.demand.trace).format == TraceSpec::Format::kCsv) {
@@ -411,7 +397,7 @@ absl::StatusOr<Workload> ParseRoot(const YamlView& root, const std::string& base
   RETURN_IF_ERROR(root.CheckKeys({"name", "models", "traces"}));
   Workload workload;
   internal::WorkloadPlaces places;
-  ASSIGN_OR_RETURN(workload.name, ReadNonEmptyString(root.Get("name"), "the workload's name"));
+  ASSIGN_OR_RETURN(workload.name, root.Get("name").NonEmptyString("the workload's name"));
   ASSIGN_OR_RETURN(std::vector<TraceEntry> traces, ParseTraces(root, base_dir));
   RETURN_IF_ERROR(ParseModels(root, traces, registry, workload, places));
   for (TraceEntry& entry : traces) {

@@ -50,6 +50,11 @@ class YamlView {
   absl::StatusOr<bool> Bool() const;
   absl::StatusOr<std::optional<int64_t>> NullableInt() const;
   absl::StatusOr<std::optional<double>> NullableDouble() const;
+  // Checked values: a string with some non-blank character (the error says "write <what>"), a
+  // number > 0, or a number > 0 or null.
+  absl::StatusOr<std::string> NonEmptyString(std::string_view what) const;
+  absl::StatusOr<double> PositiveDouble() const;
+  absl::StatusOr<std::optional<double>> NullablePositiveDouble() const;
   // Elements of a sequence, each with its path `field[i]`.
   absl::StatusOr<std::vector<YamlView>> Items() const;
   absl::StatusOr<std::vector<int64_t>> IntList() const;
@@ -78,6 +83,12 @@ class YamlView {
   YAML::Mark mark_;  // the node's own mark, or the parent's when absent
   bool present_;
 };
+
+// The *.yaml files of a folder, sorted by file name. NotFound when `dir` is not a folder and
+// InvalidArgument when it holds no YAML file; both messages say what the folder should be, from
+// `expected` (e.g. "the GPU catalog folder (tessera's data/gpus)").
+absl::StatusOr<std::vector<std::string>> ListYamlFiles(const std::string& dir,
+                                                       std::string_view expected);
 
 }  // namespace tessera
 
