@@ -28,9 +28,10 @@ std::string DemandString(const Demand& demand) {
     case Demand::Kind::kGamma:
       return fmt::format("gamma {:g} rps cv {:g}", demand.rate_rps, demand.cv);
     case Demand::Kind::kTrace:
-      return fmt::format("trace {}{} scale {:g} (mean {:g} rps)", demand.trace,
-                         demand.trace_key.empty() ? "" : ":" + demand.trace_key.substr(0, 8),
-                         demand.scale, demand.rate_rps);
+      return fmt::format("trace {}{}{} scale {:g} (mean {:g} rps)", demand.trace,
+                         demand.trace_key.empty() ? "" : ":",
+                         std::string_view(demand.trace_key).substr(0, 8), demand.scale,
+                         demand.rate_rps);
   }
   return "";
 }
