@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   std::string data = OrDie(DataDir());
   perf::ProfileTable base =
       OrDie(perf::LoadProfileCsv(data + "/profiles/h100-sm-partitions.csv", catalog, registry));
+  double baseline_ns = 0;
   sim::SyntheticOptions synthetic;
   synthetic.models = 20;
   synthetic.gpus = 100;
@@ -67,8 +68,22 @@ int main(int argc, char** argv) {
   models::ModelRegistry with_clones(infos);
   std::printf("case: %zu GPUs, %zu models, offered load %.0f requests/s, router %s\n",
               c.plan.gpus.size(), c.workload.models.size(), c.total_rate_rps, router.c_str());
-  std::printf("%10s %14s %12s %14s %16s %14s\n", "sim s", "requests", "wall s", "ns/request",
-              "requests/s", "peak RSS MiB");
+  // Baseline, in the same run: only drawing the arrivals (what any simulator of this demand pays).
+  {
+    auto sources = OrDie(workload::MakeArrivalSources(c.workload, with_clones, {seconds, 1}));
+    auto start = std::chrono::steady_clock::now();
+    int64_t drawn = 0;
+    workload::Arrival a;
+    for (auto& source : sources) {
+      while (source->Next(a)) ++drawn;
+    }
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    baseline_ns = wall * 1e9 / drawn;
+    std::printf("baseline: drawing %lld arrivals alone takes %.1f ns each\n",
+                static_cast<long long>(drawn), baseline_ns);
+  }
+  std::printf("%10s %14s %12s %14s %16s %14s %10s\n", "sim s", "requests", "wall s", "ns/request",
+              "requests/s", "peak RSS MiB", "x drawing");
   for (double fraction : {0.25, 0.5, 1.0}) {
     sim::SimOptions options;
     options.duration_s = seconds * fraction;
@@ -80,9 +95,9 @@ int main(int argc, char** argv) {
         sim::Simulate({&c.plan, &c.workload, &c.profiles, &catalog}, std::move(sources), options));
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int64_t requests = r.Overall().arrivals;
-    std::printf("%10.1f %14lld %12.3f %14.1f %16.0f %14ld\n", options.duration_s,
+    std::printf("%10.1f %14lld %12.3f %14.1f %16.0f %14ld %10.1f\n", options.duration_s,
                 static_cast<long long>(requests), wall, wall * 1e9 / requests, requests / wall,
-                PeakRssMib());
+                PeakRssMib(), wall * 1e9 / requests / baseline_ns);
     if (fraction == 1.0) {
       std::printf("SLO attainment %.4f, events %lld\n", r.Overall().SloAttainment(),
                   static_cast<long long>(r.events));
