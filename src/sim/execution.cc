@@ -7,6 +7,25 @@
 
 namespace tessera::sim {
 
+namespace {
+
+// The latency of `key`'s batch: looked up (interpolated where needed); below the smallest measured
+// batch, the smallest measured batch up to `max_batch` (the partial batch is padded to it, so its
+// time is an upper bound).
+absl::StatusOr<double> BatchLatencyMs(const perf::ProfileTable& profiles, perf::ProfileKey key,
+                                      int max_batch) {
+  absl::StatusOr<perf::ProfileRow> row = profiles.Lookup(key);
+  if (row.ok()) return row->latency_ms;
+  for (int padded = key.batch + 1; padded <= max_batch; ++padded) {
+    perf::ProfileKey bigger = key;
+    bigger.batch = padded;
+    if (profiles.Find(bigger) != nullptr) return profiles.Find(bigger)->latency_ms;
+  }
+  return row.status();
+}
+
+}  // namespace
+
 absl::StatusOr<ExecutionTimes> ExecutionTimes::Build(const plan::Plan& plan,
                                                      const perf::ProfileTable& profiles) {
   ExecutionTimes times;
@@ -21,13 +40,13 @@ absl::StatusOr<ExecutionTimes> ExecutionTimes::Build(const plan::Plan& plan,
         for (int batch = 1; batch <= assignment.batch; ++batch) {
           perf::ProfileKey key{gpu.gpu, partition.partition, assignment.model, assignment.input_max,
                                batch,   assignment.procs};
-          absl::StatusOr<perf::ProfileRow> row = profiles.Lookup(key);
-          if (!row.ok()) {
+          absl::StatusOr<double> ms = BatchLatencyMs(profiles, key, assignment.batch);
+          if (!ms.ok()) {
             return absl::InvalidArgumentError(fmt::format(
                 "gpus[{}].partitions[{}].assignments[{}]: cannot time a batch of {} ({}): {}", g, p,
-                a, batch, key.ToString(), std::string(row.status().message())));
+                a, batch, key.ToString(), std::string(ms.status().message())));
           }
-          times.ns_.push_back(std::llround(row->latency_ms * 1e6));
+          times.ns_.push_back(std::llround(*ms * 1e6));
         }
       }
     }

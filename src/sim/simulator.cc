@@ -16,7 +16,11 @@ namespace {
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
-int64_t SecondsToNs(double s) { return std::llround(s * 1e9); }
+// Seconds to nanoseconds, saturating at a century so that sums of times never overflow.
+int64_t SecondsToNs(double s) {
+  constexpr double kMaxNs = 100.0 * 365 * 24 * 3600 * 1e9;
+  return std::llround(std::clamp(s * 1e9, -kMaxNs, kMaxNs));
+}
 
 // One plan assignment being simulated: its queue, its executors and its batching state.
 struct Slot {
@@ -130,6 +134,7 @@ class Engine {
   std::vector<std::vector<Bucket>> buckets_;  // per workload model, by input_max ascending
   std::vector<ModelMetrics> metrics_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<int> ready_scratch_;
   uint64_t seq_ = 0;
   int64_t processed_ = 0;
 };
@@ -262,12 +267,10 @@ bool Engine::Ready(int slot, int64_t now, int64_t* wake) const {
   return *wake <= now;
 }
 
-// Drops queued requests that would miss their SLO even in a batch dispatched now.
+// Drops queued requests that would miss their SLO even alone in a batch dispatched now.
 void Engine::DropExpired(int slot, int64_t now) {
   Slot& s = slots_[slot];
-  while (!s.queue.empty()) {
-    int n = static_cast<int>(std::min<size_t>(s.queue.size(), s.batch));
-    if (s.queue.front() + s.slo_ns >= now + times_.BatchNs(slot, n)) break;
+  while (!s.queue.empty() && s.queue.front() + s.slo_ns < now + times_.BatchNs(slot, 1)) {
     int64_t arrival = s.Pop();
     --s.outstanding;
     if (Counted(arrival)) ++metrics_[s.model].expired;
@@ -309,7 +312,7 @@ void Engine::Dispatch(int slot, int64_t now) {
   *std::min_element(s.free_at.begin(), s.free_at.end()) = done;
   s.UpdateFreeAt();
   int64_t busy_from = std::max(now, warmup_ns_);
-  int64_t busy_to = options_.drain ? done : std::min(done, duration_ns_);
+  int64_t busy_to = std::min(done, duration_ns_);  // the measured window ends at the duration
   p.busy_ns += std::max<int64_t>(0, busy_to - busy_from);
   ++p.batches;
   p.requests += n;
@@ -348,36 +351,50 @@ void Engine::TryDispatch(int partition, int64_t now) {
   // deficit left; otherwise deficit round-robin picks the next slot that is ready.
   if (p.owner >= 0 && slots_[p.owner].busy > 0) {
     Slot& owner = slots_[p.owner];
-    while (owner.deficit >= owner.full_batch_ns && MaybeDispatch(p.owner, now)) {
-      owner.deficit -= times_.BatchNs(p.owner, std::max(1, owner.batch));
+    while (!owner.queue.empty() &&
+           owner.deficit >= times_.BatchNs(p.owner, BatchSizeNow(owner, p.owner, now)) &&
+           owner.busy < owner.procs) {
+      int n = BatchSizeNow(owner, p.owner, now);
+      if (!MaybeDispatch(p.owner, now)) break;
+      owner.deficit -= times_.BatchNs(p.owner, n);
     }
     if (owner.busy > 0) return;
   }
-  for (int round = 0; round < 1'000'000; ++round) {
-    bool any_ready = false;
-    for (size_t k = 0; k < p.slots.size(); ++k) {
-      int slot = p.slots[(p.next + k) % p.slots.size()];
-      Slot& s = slots_[slot];
-      int64_t wake;
-      if (options_.drop_expired) DropExpired(slot, now);
-      if (!Ready(slot, now, &wake)) {
-        ArmTimer(slot, wake);
-        s.deficit = 0;  // an idle slot does not bank credit
-        continue;
-      }
-      any_ready = true;
-      s.deficit += p.quantum_ns * s.share;
-      int n = BatchSizeNow(s, slot, now);
-      if (s.deficit < times_.BatchNs(slot, n)) continue;
-      s.deficit -= times_.BatchNs(slot, n);
-      p.owner = slot;
-      p.next = (p.next + k + 1) % p.slots.size();
-      Dispatch(slot, now);
-      return;
+  // Deficit round-robin without looping round by round: every ready slot gains share x quantum per
+  // round; jump to the first round in which some slot's credit covers its batch (the earliest in
+  // round-robin order on ties), credit every ready slot for those rounds, and run that slot.
+  int chosen = -1;
+  int64_t rounds = 0;
+  std::vector<int>& ready = ready_scratch_;
+  ready.clear();
+  for (size_t k = 0; k < p.slots.size(); ++k) {
+    int slot = p.slots[(p.next + k) % p.slots.size()];
+    Slot& s = slots_[slot];
+    int64_t wake;
+    if (options_.drop_expired) DropExpired(slot, now);
+    if (!Ready(slot, now, &wake)) {
+      ArmTimer(slot, wake);
+      s.deficit = 0;  // an idle slot does not bank credit
+      continue;
     }
-    if (!any_ready) return;
+    ready.push_back(slot);
+    double per_round = p.quantum_ns * s.share;
+    double missing =
+        static_cast<double>(times_.BatchNs(slot, BatchSizeNow(s, slot, now))) - s.deficit;
+    int64_t needed = missing <= 0 ? 0 : static_cast<int64_t>(std::ceil(missing / per_round));
+    if (chosen < 0 || needed < rounds) {
+      chosen = slot;
+      rounds = needed;
+    }
   }
-  TESSERA_CHECK(false);  // shares are positive, so some slot's deficit reaches its batch time
+  if (chosen < 0) return;
+  for (int slot : ready) slots_[slot].deficit += rounds * p.quantum_ns * slots_[slot].share;
+  Slot& s = slots_[chosen];
+  s.deficit -= times_.BatchNs(chosen, BatchSizeNow(s, chosen, now));
+  p.owner = chosen;
+  size_t position = std::find(p.slots.begin(), p.slots.end(), chosen) - p.slots.begin();
+  p.next = (position + 1) % p.slots.size();
+  Dispatch(chosen, now);
 }
 
 void Engine::OnComplete(const Event& e) {
@@ -490,11 +507,20 @@ absl::Status SimOptions::Validate() const {
   auto bad = [](std::string_view field, std::string_view what) {
     return absl::InvalidArgumentError(fmt::format("simulation option {}: {}", field, what));
   };
-  if (!(duration_s > 0)) return bad("duration_s", "must be positive");
+  for (auto [field, value] : {std::pair<const char*, double>{"duration_s", duration_s},
+                              {"warmup_s", warmup_s},
+                              {"batch_timeout_ms", batch_timeout_ms},
+                              {"noise_cv", noise_cv}}) {
+    if (!std::isfinite(value)) return bad(field, "must be a finite number");
+  }
+  if (!(duration_s > 0) || duration_s > 1e9) {
+    return bad("duration_s", "must be positive and at most 1e9 seconds");
+  }
   if (warmup_s < 0 || warmup_s >= duration_s) {
     return bad("warmup_s", "must be at least 0 and shorter than the duration");
   }
-  if (noise_cv < 0) return bad("noise_cv", "must not be negative");
+  if (batch_timeout_ms > 1e9) return bad("batch_timeout_ms", "must be at most 1e9 ms");
+  if (noise_cv < 0 || noise_cv > 10) return bad("noise_cv", "must be in [0, 10]");
   return absl::OkStatus();
 }
 

@@ -96,11 +96,6 @@ plan::Assignment Assign(std::string model, int batch, int input_max = 64, int pr
   return a;
 }
 
-std::vector<std::unique_ptr<workload::ArrivalSource>> Sources(
-    std::vector<std::unique_ptr<workload::ArrivalSource>> list) {
-  return list;
-}
-
 std::vector<std::unique_ptr<workload::ArrivalSource>> Poisson(int model, double rate, uint64_t seed,
                                                               int input = 64) {
   std::vector<std::unique_ptr<workload::ArrivalSource>> v;
@@ -286,6 +281,54 @@ TEST(SimulatorTest, SharedPartitionSplitsTimeByShares) {
   EXPECT_NEAR(r.partitions[0].busy_fraction, 1.0, 0.01);
 }
 
+TEST(SimulatorTest, TinySharesAreServedWithoutLooping) {
+  World w;
+  w.AddProfile("a", 64, 1.0, 0.25);
+  w.AddProfile("b", 64, 1.0, 0.25);
+  w.AddModel("a", 1e6);
+  w.AddModel("b", 1e6);
+  w.AddPartition(64, {Assign("a", 4, 64, 1, 1.0), Assign("b", 4, 64, 1, 1e-7)});
+  SimOptions options;
+  options.duration_s = 5;
+  options.drain = false;
+  std::vector<std::unique_ptr<workload::ArrivalSource>> sources = Poisson(0, 5000, 1);
+  sources.push_back(std::make_unique<PoissonSource>(1, 5000, 64, 2));
+  ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(w.Inputs(), std::move(sources), options));
+  EXPECT_GT(r.models[0].completed, 1000);
+  EXPECT_LT(r.models[1].completed, r.models[0].completed / 100);
+}
+
+TEST(SimulatorTest, BusyFractionStaysWithinTheWindowWhenDraining) {
+  World w;
+  w.AddProfile("a", 64, 1.0, 1.0);
+  w.AddModel("a", 1e6);
+  w.AddPartition(64, {Assign("a", 4)});
+  SimOptions options;
+  options.duration_s = 2;  // twice the capacity: the drain runs long past the duration
+  ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(w.Inputs(), Poisson(0, 1600, 3), options));
+  EXPECT_LE(r.partitions[0].busy_fraction, 1.0);
+  EXPECT_GT(r.partitions[0].busy_fraction, 0.99);
+  EXPECT_EQ(r.models[0].completed, r.models[0].arrivals);
+}
+
+TEST(SimulatorTest, PartialBatchesBelowTheSmallestMeasuredArePadded) {
+  World w;
+  perf::ProfileRow row;
+  row.key = {kGpu, hw::Partition::Sm(64), "a", 64, 8, 1};  // only batch 8 is measured
+  row.latency_ms = 2;
+  ASSERT_OK(w.profiles.Add(row));
+  w.AddModel("a", 100);
+  w.AddPartition(64, {Assign("a", 8)});
+  SimOptions options;
+  options.duration_s = 1;
+  std::vector<std::unique_ptr<workload::ArrivalSource>> sources;
+  sources.push_back(std::make_unique<ListSource>(std::vector<workload::Arrival>{{0, 0, 64}}));
+  ASSERT_OK_AND_ASSIGN(SimResult r, Simulate(w.Inputs(), std::move(sources), options));
+  EXPECT_EQ(r.models[0].completed, 1);
+  // A lone request waits one full-batch time (2 ms) for company, then runs as a padded batch.
+  EXPECT_NEAR(r.models[0].latency.Quantile(1.0), 4e6, 0.01 * 4e6);
+}
+
 TEST(SimulatorTest, ProcsRunBatchesConcurrently) {
   World w;
   w.AddProfile("a", 64, 1.0, 0.0, 1, /*procs=*/2);
@@ -318,6 +361,10 @@ TEST(SimulatorTest, OptionsAreValidated) {
   EXPECT_THAT(Simulate(w.Inputs(), {}, options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duration_s")));
   options.duration_s = 10;
+  options.noise_cv = std::nan("");
+  EXPECT_THAT(Simulate(w.Inputs(), {}, options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("noise_cv")));
+  options.noise_cv = 0;
   options.warmup_s = 10;
   EXPECT_THAT(Simulate(w.Inputs(), {}, options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("warmup_s")));

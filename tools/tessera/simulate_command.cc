@@ -7,7 +7,6 @@
 
 #include "cli.h"
 #include "fmt/core.h"
-#include "tessera/base/csv.h"
 #include "tessera/base/status.h"
 #include "tessera/hw/catalog.h"
 #include "tessera/models/registry.h"
@@ -33,37 +32,17 @@ struct SimulateOptions {
   std::vector<std::string> command_line;
 };
 
-// Every model's demand comes from the CSV trace, rows matched by model name; input sizes come from
-// its input_size column when it has one.
-absl::Status UseTrace(const std::string& path, workload::Workload& w) {
-  ASSIGN_OR_RETURN(CsvReader reader, CsvReader::Open(path));
-  bool has_inputs = reader.ColumnIndex("input_size").has_value();
-  workload::TraceSpec spec;
-  spec.name = "--trace";
-  spec.format = workload::TraceSpec::Format::kCsv;
-  spec.path = path;
-  w.traces = {spec};
-  for (workload::WorkloadModel& m : w.models) {
-    m.demand = workload::Demand();
-    m.demand.kind = workload::Demand::Kind::kTrace;
-    m.demand.trace = spec.name;
-    m.demand.trace_key = m.model;
-    m.demand.inputs_from_trace = has_inputs;
-  }
-  return absl::OkStatus();
-}
-
 // The command with every effective setting, defaults included, so a metrics file says exactly how
 // to reproduce it.
 std::vector<std::string> EffectiveCommandLine(const SimulateOptions& o) {
   std::vector<std::string> line = {"tessera",    "simulate", "--plan",     o.plan,
                                    "--workload", o.workload, "--profiles", o.profiles};
   if (!o.trace.empty()) line.insert(line.end(), {"--trace", o.trace});
-  line.insert(line.end(), {"--duration", fmt::format("{:g}", o.sim.duration_s), "--seed",
-                           std::to_string(o.sim.seed), "--router", o.router, "--batch-timeout-ms",
-                           fmt::format("{:g}", o.sim.batch_timeout_ms), "--noise-cv",
-                           fmt::format("{:g}", o.sim.noise_cv), "--warmup",
-                           fmt::format("{:g}", o.sim.warmup_s)});
+  line.insert(line.end(),
+              {"--duration", fmt::format("{}", o.sim.duration_s), "--seed",
+               std::to_string(o.sim.seed), "--router", o.router, "--batch-timeout-ms",
+               fmt::format("{}", o.sim.batch_timeout_ms), "--noise-cv",
+               fmt::format("{}", o.sim.noise_cv), "--warmup", fmt::format("{}", o.sim.warmup_s)});
   if (o.no_drain) line.push_back("--no-drain");
   if (o.sim.drop_expired) line.push_back("--drop-expired");
   return line;
@@ -73,7 +52,9 @@ absl::Status RunSimulate(SimulateOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(hw::Catalog catalog, hw::LoadDefaultCatalog());
   ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
   ASSIGN_OR_RETURN(workload::Workload workload, workload::LoadWorkloadFile(o.workload, registry));
-  if (!o.trace.empty()) RETURN_IF_ERROR(UseTrace(o.trace, workload));
+  if (!o.trace.empty()) {
+    ASSIGN_OR_RETURN(workload, workload::WithCsvTrace(workload, o.trace, registry));
+  }
   ASSIGN_OR_RETURN(perf::ProfileTable profiles,
                    perf::LoadProfileCsv(o.profiles, catalog, registry));
   ASSIGN_OR_RETURN(plan::Plan plan, plan::LoadPlanFile(o.plan));

@@ -54,12 +54,24 @@ TEST(SimulateCommandTest, TraceFileReplacesTheDemand) {
   std::string trace = WriteFile("trace.csv",
                                 "timestamp_s,model,input_size\n"
                                 "0.001,resnet50,224\n0.002,bert_base,100\n0.003,gpt2,200\n"
-                                "0.004,bert_base,300\n");
+                                "0.004,bert_base,60\n");
   Result r = Tessera(H100Example({"--trace", trace, "--duration", "1", "--json"}));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"arrivals\": 4"));
-  // bert_base's buckets end at 128 tokens: the 300-token request is rejected, not lost.
-  EXPECT_THAT(r.out, HasSubstr("\"rejected\": 1"));
+  EXPECT_THAT(r.out, HasSubstr("\"--trace\""));
+  // The trace's input sizes are checked against the plan's buckets before simulating.
+  std::string long_inputs = WriteFile("long.csv",
+                                      "timestamp_s,model,input_size\n0.001,resnet50,224\n"
+                                      "0.002,bert_base,300\n0.003,gpt2,200\n");
+  Result refused = Tessera(H100Example({"--trace", long_inputs, "--duration", "1"}));
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("input sizes 300 fall in no assignment"));
+  // A model of the workload with no rows in the trace is named.
+  std::string missing = WriteFile("missing.csv", "timestamp_s,model\n0.001,resnet50\n");
+  Result absent = Tessera(H100Example({"--trace", missing, "--duration", "1"}));
+  EXPECT_EQ(absent.code, 1);
+  EXPECT_THAT(absent.err, HasSubstr("no rows for model bert_base"));
+  // Rows out of time order are refused with their line.
   std::string bad = WriteFile("bad_trace.csv", "timestamp_s,model\n0.5,resnet50\n0.1,gpt2\n");
   Result late = Tessera(H100Example({"--trace", bad, "--duration", "1"}));
   EXPECT_EQ(late.code, 1);

@@ -4,7 +4,9 @@
 // For every assignment of a plan (numbered in plan order: GPU, partition, assignment), the batch
 // latency for each batch size 1..batch at the bucket bound (input_max) is looked up once from the
 // profiles (interpolated along batch, input and SM count where needed; never extrapolated) and kept
-// in a table, so a lookup during simulation is an array read.
+// in a table, so a lookup during simulation is an array read. A batch smaller than the smallest
+// measured one is padded to it (its measured time is an upper bound), so a plan whose batch size
+// can be looked up can always be timed.
 //
 // Example:
 //   ASSIGN_OR_RETURN(ExecutionTimes times, ExecutionTimes::Build(plan, profiles));

@@ -3,7 +3,8 @@
 // fraction; as a plain value, a readable table and JSON.
 //
 // Latencies are kept in LatencyHistogram, a fixed-size log-linear histogram (relative error under
-// 1%, 0 ns .. ~18 minutes), so memory does not grow with the number of requests.
+// 1%, 0 ns .. 2^41 ns, about 36 minutes; longer values count in the last bucket), so memory does
+// not grow with the number of requests.
 //
 // Example:
 //   LatencyHistogram h;  h.Record(1'500'000);  h.Quantile(0.99);   // ~1.5e6 ns

@@ -121,6 +121,13 @@ absl::StatusOr<Workload> ParseWorkload(std::string_view yaml_text, const std::st
                                        const std::string& base_dir,
                                        const models::ModelRegistry& registry);
 
+// The same models and SLOs with every model's demand replaced by a plain CSV trace
+// (`timestamp_s,model[,input_size]`, rows matched by model name): input sizes come from its
+// input_size column when it has one. The trace is read and checked as a workload's traces are;
+// InvalidArgument names a model the trace has no rows for.
+absl::StatusOr<Workload> WithCsvTrace(const Workload& workload, const std::string& csv_path,
+                                      const models::ModelRegistry& registry);
+
 }  // namespace tessera::workload
 
 #endif  // TESSERA_WORKLOAD_WORKLOAD_H_
