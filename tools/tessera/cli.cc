@@ -30,6 +30,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   int exit_code = 0;
   AddGpusCommands(app, out, err, exit_code);
   AddProfilesCommands(app, out, err, exit_code);
+  AddPlanCommand(app, out, err, exit_code);
   AddValidateCommand(app, out, err, exit_code);
   AddSimulateCommand(app, out, err, exit_code);
 

@@ -29,6 +29,8 @@ void AddGpusCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& e
 void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera validate` (validate_command.cc): check a plan against catalog, profiles and workload.
 void AddValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera plan` (plan_command.cc): make a plan with a named planner.
+void AddPlanCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera simulate` (simulate_command.cc).
 void AddSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 

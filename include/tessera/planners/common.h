@@ -1,0 +1,64 @@
+// tessera/planners/common.h — pieces every planner uses: rate inflation, the configurations a model
+// can run in on one partition under an SLO rule, and packing MIG instances onto GPUs with exact
+// placements.
+//
+// Example:
+//   double provision = InflatedRate(1000, options);                  // Poisson p99 over 1 s: ~1074
+//   std::vector<Configuration> c = Configurations(inputs, gpu, "resnet50", 224,
+//       [&](double latency_ms, int batch) { return 2 * latency_ms <= slo_ms; });
+//   ASSIGN_OR_RETURN(std::vector<hw::PlacedLayout> gpus, PackMigInstances(space, instances));
+#ifndef TESSERA_PLANNERS_COMMON_H_
+#define TESSERA_PLANNERS_COMMON_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tessera/hw/catalog.h"
+#include "tessera/hw/layout.h"
+#include "tessera/hw/partition.h"
+#include "tessera/planners/planner.h"
+
+namespace tessera::planners {
+
+// The rate to provision for a mean of `rate_rps`: the `options.rate_quantile` quantile of a Poisson
+// count over `options.window_s` seconds, divided by the window (the mean itself for quantile 0).
+double InflatedRate(double rate_rps, const PlannerOptions& options);
+
+// The q-quantile of a Poisson distribution with mean `mean` (smallest k with P(X <= k) >= q).
+int64_t PoissonQuantile(double mean, double q);
+
+// One way to run a model on one partition: the measured (or interpolated) batch latency, and the
+// throughput it sustains with `procs` copies (procs x batch / latency).
+struct Configuration {
+  hw::Partition partition;
+  int input = 0;
+  int batch = 1;
+  int procs = 1;
+  double latency_ms = 0;
+  double capacity_rps = 0;
+};
+
+// An SLO rule: may a batch of `batch` taking `latency_ms` serve this model?
+using SloRule = std::function<bool(double latency_ms, int batch)>;
+
+// Every measured (gpu, partition, model, input, batch, procs) row of the profiles that `rule`
+// accepts, sorted by partition, then batch, then procs. Interpolated rows are not invented.
+std::vector<Configuration> Configurations(const perf::ProfileTable& profiles,
+                                          const std::string& gpu, const std::string& model,
+                                          int input, const SloRule& rule);
+
+// Packs MIG instances (profile indices of space.gpu()) onto as few GPUs as possible, with legal
+// placements, keeping the better of two heuristics: first-fit decreasing (each instance onto the
+// first GPU where it fits, placed with hw::ChooseStart, re-placing a GPU's instances when it fits
+// only that way) and fullest-multiset-first (fill each new GPU with the placeable multiset of the
+// remaining instances that uses the most compute slices). Neither is optimal in general; the
+// fullest-first packing finds 3g+2g+2g | 3g+2g+1g+1g where first-fit pairs the two 3g. Returns one
+// placed layout per GPU. InvalidArgument for a profile outside the space.
+absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutSpace& space,
+                                                               std::vector<int> instances);
+
+}  // namespace tessera::planners
+
+#endif  // TESSERA_PLANNERS_COMMON_H_

@@ -1,0 +1,17 @@
+// The planners the factory knows; each is defined in its own file.
+#ifndef TESSERA_SRC_PLANNERS_INTERNAL_MAKERS_H_
+#define TESSERA_SRC_PLANNERS_INTERNAL_MAKERS_H_
+
+#include <memory>
+
+#include "tessera/planners/planner.h"
+
+namespace tessera::planners::internal {
+
+std::unique_ptr<Planner> MakeParvaPlanner();      // parva_planner.cc
+std::unique_ptr<Planner> MakeWholeGpuPlanner();   // whole_gpu_planner.cc
+std::unique_ptr<Planner> MakeStaticMigPlanner();  // static_mig_planner.cc
+
+}  // namespace tessera::planners::internal
+
+#endif  // TESSERA_SRC_PLANNERS_INTERNAL_MAKERS_H_
