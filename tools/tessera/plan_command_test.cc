@@ -1,0 +1,63 @@
+// `tessera plan`, run in-process on the bundled ParvaGPU scenarios.
+#include "cli_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tessera::cli {
+namespace {
+
+using ::tessera::cli::testing::Data;
+using ::tessera::cli::testing::Result;
+using ::tessera::cli::testing::Tessera;
+using ::testing::HasSubstr;
+
+std::vector<std::string> Scenario(int n, std::vector<std::string> extra) {
+  std::vector<std::string> args = {
+      "plan", "--workload", Data("examples/parvagpu/slo" + std::to_string(n) + ".workload.yaml"),
+      "--profiles", Data("profiles/a100-parvagpu.csv"), "--gpu", "a100-80gb"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(PlanCommandTest, ParvaReproducesTheFirstScenario) {
+  std::string out = ::testing::TempDir() + "/slo1.plan.yaml";
+  Result r = Tessera(Scenario(1, {"--planner", "parva", "--rate-quantile", "0", "-o", out}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("planner parva: feasible (heuristic), 2 GPU(s) of A100-SXM4-80GB"));
+  EXPECT_THAT(r.out, HasSubstr("[3g.40gb....]"));
+  EXPECT_THAT(r.out, HasSubstr("0.9 x SLO / 2"));
+  // The written plan is valid against the same inputs.
+  Result v = Tessera({"validate", "--plan", out, "--workload",
+                      Data("examples/parvagpu/slo1.workload.yaml"), "--profiles",
+                      Data("profiles/a100-parvagpu.csv")});
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+}
+
+TEST(PlanCommandTest, EveryPlannerRunsOnTheBundledScenario) {
+  for (const char* planner : {"parva", "whole-gpu", "static-mig"}) {
+    Result r = Tessera(Scenario(2, {"--planner", planner}));
+    EXPECT_EQ(r.code, 0) << planner << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr(std::string("planner ") + planner + ": feasible"));
+  }
+}
+
+TEST(PlanCommandTest, UnknownPlannerAndBadOptionsAreUserErrors) {
+  Result r = Tessera(Scenario(1, {"--planner", "magic"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("unknown planner 'magic'; known planners: parva"));
+  r = Tessera(Scenario(1, {"--planner", "parva", "--rate-quantile", "1.5"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("rate_quantile"));
+}
+
+TEST(PlanCommandTest, InfeasibleIsAUserErrorWithTheReason) {
+  Result r = Tessera({"plan", "--workload", Data("examples/h100-sm.workload.yaml"), "--profiles",
+                      Data("profiles/h100-sm-partitions.csv"), "--gpu", "h100", "--planner",
+                      "static-mig"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("INFEASIBLE"));
+  EXPECT_THAT(r.err, HasSubstr("no feasible plan: no MIG profiles profiled for H100-SXM5-80GB"));
+}
+
+}  // namespace
+}  // namespace tessera::cli
