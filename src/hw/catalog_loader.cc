@@ -14,7 +14,6 @@
 namespace tessera::hw {
 namespace {
 
-
 constexpr int64_t kNoLimit = std::numeric_limits<int>::max();
 
 std::string Lower(std::string_view text) {

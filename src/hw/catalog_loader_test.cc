@@ -291,8 +291,12 @@ TEST(CatalogLoaderTest, ErrorInOneFileNamesThatFile) {
 TEST(CatalogLoaderTest, EmptyCatalogDirIsAnError) {
   std::string dir = FreshDir("empty");
   WriteFile(dir + "/README.md", "not a model");
-  EXPECT_THAT(LoadCatalogDir(dir), StatusIs(absl::StatusCode::kInvalidArgument,
-                                            HasSubstr(dir + ": no *.yaml files in this folder; point at a folder of GPU model files")));
+  EXPECT_THAT(
+      LoadCatalogDir(dir),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr(dir +
+                    ": no *.yaml files in this folder; point at a folder of GPU model files")));
   EXPECT_THAT(LoadCatalogDir(dir + "/absent"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("absent: not a folder")));
 }

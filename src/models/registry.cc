@@ -16,7 +16,6 @@
 namespace tessera::models {
 namespace {
 
-
 constexpr std::string_view kFamilies[] = {"cnn", "transformer-encoder", "transformer-decoder"};
 
 std::string Lower(std::string_view text) {

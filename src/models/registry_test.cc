@@ -130,8 +130,10 @@ TEST(RegistryTest, DuplicateAliasAcrossFilesNamesBothPlaces) {
 }
 
 TEST(RegistryTest, EmptyOrMissingFolderIsAnError) {
-  EXPECT_THAT(LoadModelRegistryDir(FreshDir("empty")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no *.yaml files in this folder; point at a folder of model files")));
+  EXPECT_THAT(
+      LoadModelRegistryDir(FreshDir("empty")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("no *.yaml files in this folder; point at a folder of model files")));
   EXPECT_THAT(LoadModelRegistryDir("/nonexistent/models"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("not a folder")));
 }

@@ -13,8 +13,13 @@ using ::testing::HasSubstr;
 
 std::vector<std::string> Scenario(int n, std::vector<std::string> extra) {
   std::vector<std::string> args = {
-      "plan", "--workload", Data("examples/parvagpu/slo" + std::to_string(n) + ".workload.yaml"),
-      "--profiles", Data("profiles/a100-parvagpu.csv"), "--gpu", "a100-80gb"};
+      "plan",
+      "--workload",
+      Data("examples/parvagpu/slo" + std::to_string(n) + ".workload.yaml"),
+      "--profiles",
+      Data("profiles/a100-parvagpu.csv"),
+      "--gpu",
+      "a100-80gb"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
