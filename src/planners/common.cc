@@ -143,4 +143,17 @@ absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutS
   return fullest.size() < first_fit.size() ? fullest : first_fit;
 }
 
+absl::StatusOr<hw::LayoutSpace> MigSpace(const hw::GpuModel& gpu, const PlannerOptions& options) {
+  if (options.mig_profiles.empty()) return hw::LayoutSpace::WithoutMediaExtensions(gpu);
+  return hw::LayoutSpace::Create(gpu, options.mig_profiles);
+}
+
+PlanResult MarkInfeasible(PlanResult result, std::string reason) {
+  result.summary.feasible = false;
+  result.summary.termination = Termination::kInfeasible;
+  result.summary.reason = std::move(reason);
+  result.plan.gpus.clear();
+  return result;
+}
+
 }  // namespace tessera::planners

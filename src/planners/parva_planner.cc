@@ -150,18 +150,6 @@ plan::Plan BuildPlan(const hw::GpuModel& gpu, const std::vector<hw::PlacedLayout
   return plan;
 }
 
-absl::StatusOr<hw::LayoutSpace> SpaceFor(const hw::GpuModel& gpu, const PlannerOptions& options) {
-  if (options.mig_profiles.empty()) return hw::LayoutSpace::WithoutMediaExtensions(gpu);
-  return hw::LayoutSpace::Create(gpu, options.mig_profiles);
-}
-
-PlanResult Infeasible(PlanSummary summary, std::string reason) {
-  summary.feasible = false;
-  summary.termination = Termination::kInfeasible;
-  summary.reason = std::move(reason);
-  return PlanResult{plan::Plan{}, std::move(summary)};
-}
-
 class ParvaPlanner : public Planner {
  public:
   std::string name() const override { return "parva"; }
@@ -180,7 +168,7 @@ class ParvaPlanner : public Planner {
       return absl::InvalidArgumentError(
           fmt::format("planner parva: {} has no MIG; ParvaGPU plans MIG instances", gpu->name));
     }
-    ASSIGN_OR_RETURN(hw::LayoutSpace space, SpaceFor(*gpu, options));
+    ASSIGN_OR_RETURN(hw::LayoutSpace space, MigSpace(*gpu, options));
     PlanSummary summary;
     summary.planner = name();
     summary.notes.push_back(fmt::format(
@@ -205,7 +193,8 @@ class ParvaPlanner : public Planner {
       for (Configuration& c : chosen) instances.push_back({m.model, std::move(c)});
     }
     if (!problems.empty())
-      return Infeasible(std::move(summary), fmt::format("{}", fmt::join(problems, "; ")));
+      return MarkInfeasible(PlanResult{plan::Plan{}, std::move(summary)},
+                            fmt::format("{}", fmt::join(problems, "; ")));
     std::vector<int> profiles;
     for (const Instance& i : instances) {
       profiles.push_back(gpu->ProfileIndex(i.config.partition.mig_profile));
@@ -213,8 +202,9 @@ class ParvaPlanner : public Planner {
     ASSIGN_OR_RETURN(std::vector<hw::PlacedLayout> layouts, PackMigInstances(space, profiles));
     summary.gpus = static_cast<int>(layouts.size());
     if (summary.gpus > options.max_gpus) {
-      return Infeasible(std::move(summary), fmt::format("needs {} GPUs, more than max_gpus = {}",
-                                                        summary.gpus, options.max_gpus));
+      return MarkInfeasible(
+          PlanResult{plan::Plan{}, std::move(summary)},
+          fmt::format("needs {} GPUs, more than max_gpus = {}", summary.gpus, options.max_gpus));
     }
     summary.feasible = true;
     summary.reason =

@@ -212,20 +212,14 @@ class StaticMigPlanner : public Planner {
     PlanResult result;
     result.plan = {in.workload->name + "-static-mig", name(), {}};
     result.summary.planner = name();
-    auto infeasible = [&](std::string reason) {
-      result.summary.termination = Termination::kInfeasible;
-      result.summary.reason = std::move(reason);
-      return result;
-    };
     if (gpu->compute_slices == 0 || !HasMigRows(*in.profiles, gpu->name)) {
-      return infeasible(fmt::format("no MIG profiles profiled for {}", gpu->name));
+      return MarkInfeasible(std::move(result),
+                            fmt::format("no MIG profiles profiled for {}", gpu->name));
     }
-    hw::LayoutSpace space = hw::LayoutSpace::WithoutMediaExtensions(*gpu);
-    if (!options.mig_profiles.empty()) {
-      ASSIGN_OR_RETURN(space, hw::LayoutSpace::Create(*gpu, options.mig_profiles));
-    }
+    ASSIGN_OR_RETURN(hw::LayoutSpace space, MigSpace(*gpu, options));
     OptionTable table = BuildOptions(in, space);
-    if (std::string why = UnservableModel(in, space, table); !why.empty()) return infeasible(why);
+    if (std::string why = UnservableModel(in, space, table); !why.empty())
+      return MarkInfeasible(std::move(result), why);
     std::vector<double> provisioned;
     for (const workload::WorkloadModel& m : in.workload->models) {
       // A model with no demand still gets an instance (every workload model must be served).
@@ -240,10 +234,10 @@ class StaticMigPlanner : public Planner {
       if (plan && Better(*plan, best)) best = std::move(plan);
     }
     if (!best) {
-      return infeasible(
-          fmt::format("no uniform cut of {} covers the demand within max_gpus {} "
-                      "({} maximal cuts tried)",
-                      gpu->name, options.max_gpus, tried));
+      return MarkInfeasible(std::move(result),
+                            fmt::format("no uniform cut of {} covers the demand within max_gpus {} "
+                                        "({} maximal cuts tried)",
+                                        gpu->name, options.max_gpus, tried));
     }
     BuildPlan(in, *gpu, table, provisioned, *best, result);
     result.summary.feasible = true;

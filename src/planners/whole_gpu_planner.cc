@@ -233,29 +233,24 @@ class WholeGpuPlanner : public Planner {
     PlanResult result;
     result.plan = {in.workload->name + "-whole-gpu", name(), {}};
     result.summary.planner = name();
-    auto infeasible = [&](std::string reason) {
-      result.summary.feasible = false;
-      result.summary.termination = Termination::kInfeasible;
-      result.summary.reason = std::move(reason);
-      result.plan.gpus.clear();
-      return result;
-    };
     std::optional<StandIn> s = FindStandIn(*gpu, *in.profiles);
-    if (!s) return infeasible(fmt::format("no whole-GPU partition profiled for {}", gpu->name));
+    if (!s)
+      return MarkInfeasible(std::move(result),
+                            fmt::format("no whole-GPU partition profiled for {}", gpu->name));
     result.summary.notes.push_back(description());
     result.summary.notes.push_back(s->note);
     std::vector<ModelChoice> choices;
     for (const workload::WorkloadModel& m : in.workload->models) {
       std::string reason;
       std::optional<ModelChoice> c = ChooseBatch(in, gpu->name, *s, m, &reason);
-      if (!c) return infeasible(reason);
+      if (!c) return MarkInfeasible(std::move(result), reason);
       SplitLoad(*c, options);
       choices.push_back(*c);
     }
     BuildPlan(gpu->name, *s, choices, result);
     if (result.summary.gpus > options.max_gpus) {
-      return infeasible(fmt::format("needs {} GPUs, more than max_gpus {}", result.summary.gpus,
-                                    options.max_gpus));
+      return MarkInfeasible(std::move(result), fmt::format("needs {} GPUs, more than max_gpus {}",
+                                                           result.summary.gpus, options.max_gpus));
     }
     result.summary.feasible = true;
     result.summary.termination = Termination::kHeuristic;

@@ -1,3 +1,4 @@
+// SimOptions validation and router names.
 #include <cmath>
 #include <utility>
 

@@ -59,6 +59,13 @@ std::vector<Configuration> Configurations(const perf::ProfileTable& profiles,
 absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutSpace& space,
                                                                std::vector<int> instances);
 
+// The MIG profiles a planner may use on `gpu`: options.mig_profiles, or every profile without
+// `+me`.
+absl::StatusOr<hw::LayoutSpace> MigSpace(const hw::GpuModel& gpu, const PlannerOptions& options);
+
+// `result` marked infeasible for `reason` (no plan: its GPUs are cleared).
+PlanResult MarkInfeasible(PlanResult result, std::string reason);
+
 }  // namespace tessera::planners
 
 #endif  // TESSERA_PLANNERS_COMMON_H_
