@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 printf "%-6s %-11s %-8s %5s %10s %10s\n" scenario planner quantile GPUs "SLO met" "worst model"
 for n in 1 2 3 4 5 6; do
   workload=$root/data/examples/parvagpu/slo$n.workload.yaml
-  for planner in parva whole-gpu static-mig; do
+  for planner in parva elasticbatch whole-gpu static-mig; do
     for q in 0 0.99; do
       plan=$tmp/p.yaml
       gpus=$("$tessera" plan --workload "$workload" --profiles "$root/data/profiles/a100-parvagpu.csv" \

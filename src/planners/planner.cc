@@ -16,6 +16,7 @@ struct Entry {
 
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> entries = {
+      {"elasticbatch", internal::MakeElasticBatchPlanner},
       {"parva", internal::MakeParvaPlanner},
       {"static-mig", internal::MakeStaticMigPlanner},
       {"whole-gpu", internal::MakeWholeGpuPlanner},

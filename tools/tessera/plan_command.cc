@@ -13,6 +13,7 @@
 #include "tessera/hw/layout.h"
 #include "tessera/perf/profiles.h"
 #include "tessera/plan/plan.h"
+#include "tessera/planners/lower_bound.h"
 #include "tessera/planners/planner.h"
 #include "tessera/workload/workload.h"
 
@@ -107,6 +108,15 @@ absl::Status RunPlan(const PlanCommandOptions& o, std::ostream& out) {
     }
   }
   PrintSummary(*model, result, ms, out);
+  absl::StatusOr<planners::LowerBound> bound =
+      planners::ComputeLowerBound({&catalog, &profiles, &workload, &registry}, options);
+  if (bound.ok()) {
+    out << fmt::format("lower bound: {} GPU(s) (LP {:.2f}; {}); this plan is {} above it\n",
+                       bound->gpus, bound->lp_gpus, bound->method,
+                       result.summary.gpus - bound->gpus);
+  } else {
+    out << "lower bound: none (" << bound.status().message() << ")\n";
+  }
   if (!o.output.empty()) {
     std::ofstream file(o.output);
     file << plan::PlanToYaml(result.plan);

@@ -1,0 +1,154 @@
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fmt/core.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "internal/makers.h"
+#include "tessera/base/paths.h"
+#include "tessera/base/status_matchers.h"
+#include "tessera/planners/common.h"
+#include "tessera/planners/planner.h"
+
+namespace tessera::planners {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kGpu[] = "A100-SXM4-80GB";
+
+class ElasticBatchPlannerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(data_, DataDir());
+    ASSERT_OK_AND_ASSIGN(catalog_, hw::LoadDefaultCatalog());
+    ASSERT_OK_AND_ASSIGN(registry_, models::LoadDefaultModelRegistry());
+    ASSERT_OK_AND_ASSIGN(planner_, Planner::Create("elasticbatch"));
+    options_.gpu = kGpu;
+    options_.rate_quantile = 0;  // simulated capacities already absorb Poisson bursts
+  }
+
+  // resnet50 at input 224 on 1g.10gb and 2g.20gb: latency(batch) = base + per_item x batch.
+  void HandBuiltProfiles() {
+    auto add = [&](const std::string& profile, double base_ms, double per_item_ms) {
+      for (int b : {1, 2, 4, 8}) {
+        perf::ProfileRow row;
+        row.key = {kGpu, hw::Partition::Mig(profile), "resnet50", 224, b, 1};
+        row.latency_ms = base_ms + per_item_ms * b;
+        ASSERT_OK(profiles_.Add(row));
+      }
+    };
+    add("1g.10gb", 4, 3);
+    add("2g.20gb", 3, 1.4);
+  }
+
+  workload::WorkloadModel Resnet(double slo_ms, double rate_rps) const {
+    workload::WorkloadModel m;
+    m.model = "resnet50";
+    m.slo_ms = slo_ms;
+    m.input.kind = workload::InputDistribution::Kind::kFixed;
+    m.input.fixed = 224;
+    m.demand.kind = workload::Demand::Kind::kPoisson;
+    m.demand.rate_rps = rate_rps;
+    return m;
+  }
+
+  PlanningInputs Inputs(const workload::Workload* w) const {
+    return {&catalog_, &profiles_, w, &registry_};
+  }
+
+  absl::StatusOr<workload::Workload> Scenario(int n) const {
+    return workload::LoadWorkloadFile(
+        fmt::format("{}/examples/parvagpu/slo{}.workload.yaml", data_, n), registry_);
+  }
+
+  std::string data_;
+  hw::Catalog catalog_;
+  models::ModelRegistry registry_;
+  perf::ProfileTable profiles_;
+  std::unique_ptr<Planner> planner_;
+  PlannerOptions options_;
+};
+
+TEST_F(ElasticBatchPlannerTest, CreatedByName) {
+  EXPECT_EQ(planner_->name(), "elasticbatch");
+  EXPECT_THAT(planner_->description(), HasSubstr("simulated capacity"));
+}
+
+// The capacity is positive, below procs x batch / latency, met at and below it, and not met at the
+// upper bound (utilization 1).
+TEST_F(ElasticBatchPlannerTest, CapacityIsBelowTheBoundAndMonotone) {
+  HandBuiltProfiles();
+  workload::Workload w;
+  w.models.push_back(Resnet(40, 100));
+  const workload::WorkloadModel& m = w.models[0];
+  std::vector<Configuration> cs =
+      Configurations(profiles_, kGpu, "resnet50", 224, [](double, int) { return true; });
+  ASSERT_FALSE(cs.empty());
+  const Configuration& c = cs.back();  // 2g.20gb batch 8: 14.2 ms, bound ~563 rps
+  ASSERT_OK_AND_ASSIGN(double capacity, internal::ElasticBatchCapacity(Inputs(&w), kGpu, m, c));
+  EXPECT_GT(capacity, 0.5 * c.capacity_rps);
+  EXPECT_LT(capacity, c.capacity_rps);
+  for (double rate : {0.25 * capacity, 0.5 * capacity, capacity}) {
+    EXPECT_THAT(internal::ElasticBatchMeets(Inputs(&w), kGpu, m, c, rate),
+                ::tessera::testing::IsOkAndHolds(true))
+        << rate;
+  }
+  EXPECT_THAT(internal::ElasticBatchMeets(Inputs(&w), kGpu, m, c, c.capacity_rps),
+              ::tessera::testing::IsOkAndHolds(false));
+}
+
+// The replicated configuration has the most simulated capacity per compute slice of all.
+TEST_F(ElasticBatchPlannerTest, ChosenConfigurationMaximizesCapacityPerSlice) {
+  HandBuiltProfiles();
+  workload::Workload w;
+  w.models.push_back(Resnet(40, 2000));
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(result.summary.feasible) << result.summary.reason;
+  ASSERT_EQ(result.summary.models.size(), 1u);
+  const std::string& chosen = result.summary.models[0].configurations.at(0);
+  const hw::GpuModel* gpu = *catalog_.Find(kGpu);
+  double best = 0, chosen_per_slice = -1;
+  for (const Configuration& c :
+       Configurations(profiles_, kGpu, "resnet50", 224, [](double ms, int) { return ms <= 40; })) {
+    ASSERT_OK_AND_ASSIGN(double capacity,
+                         internal::ElasticBatchCapacity(Inputs(&w), kGpu, w.models[0], c));
+    int slices = gpu->profiles[gpu->ProfileIndex(c.partition.mig_profile)].compute_slices;
+    double per_slice = capacity / slices;
+    best = std::max(best, per_slice);
+    std::string text =
+        fmt::format("{} batch {} procs {} x", c.partition.ToString(), c.batch, c.procs);
+    if (chosen.rfind(text, 0) == 0) chosen_per_slice = per_slice;
+  }
+  EXPECT_GT(best, 0);
+  EXPECT_DOUBLE_EQ(chosen_per_slice, best) << chosen;
+  EXPECT_OK(plan::ValidatePlan(result.plan, {&catalog_, &profiles_, &w, &registry_}));
+}
+
+// A model no configuration can serve within its SLO makes the plan infeasible, with the reason.
+TEST_F(ElasticBatchPlannerTest, UnservableModelIsInfeasible) {
+  HandBuiltProfiles();
+  workload::Workload w;
+  w.models.push_back(Resnet(4, 10));  // the fastest batch takes 4.4 ms
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  EXPECT_FALSE(result.summary.feasible);
+  EXPECT_THAT(result.summary.reason, HasSubstr("resnet50"));
+}
+
+// ParvaGPU's first scenario fits in no more GPUs than its published deployment (2), and the plan
+// validates. (Scenario 2 and the rest take seconds each: see docs/evaluation.md for them.)
+TEST_F(ElasticBatchPlannerTest, ParvaScenarioOne) {
+  ASSERT_OK_AND_ASSIGN(
+      profiles_, perf::LoadProfileCsv(data_ + "/profiles/a100-parvagpu.csv", catalog_, registry_));
+  ASSERT_OK_AND_ASSIGN(workload::Workload w, Scenario(1));
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(result.summary.feasible) << result.summary.reason;
+  EXPECT_LE(result.summary.gpus, 2);
+  EXPECT_EQ(result.plan.planner, "elasticbatch");
+  EXPECT_EQ(result.summary.models.size(), w.models.size());
+  EXPECT_OK(plan::ValidatePlan(result.plan, {&catalog_, &profiles_, &w, &registry_}));
+}
+
+}  // namespace
+}  // namespace tessera::planners
