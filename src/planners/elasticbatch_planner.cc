@@ -29,6 +29,7 @@
 #include "fmt/core.h"
 #include "fmt/ranges.h"
 #include "internal/makers.h"
+#include "internal/simulated_capacity.h"
 #include "tessera/base/status.h"
 #include "tessera/planners/common.h"
 #include "tessera/sim/simulator.h"
@@ -39,15 +40,6 @@ namespace {
 
 constexpr char kName[] = "elasticbatch";
 constexpr int kMaxProcs = 3;
-constexpr double kTargetAttainment = 0.995;  // of requests within SLO, per simulated instance
-constexpr int kBisectionSteps = 10;
-// Never load instances beyond this fraction of procs x batch / latency: near 1 a short probe can
-// pass while a longer run tips into a queue that never drains (batches cannot catch up).
-constexpr double kMaxUtilization = 0.95;
-constexpr double kProbeRequests = 20000;  // requests per probe simulation (at least)
-constexpr double kProbeMinS = 2;          // seconds per probe simulation (at least)
-constexpr double kProbeSloMultiple = 50;  // and at least this many SLOs long
-constexpr uint64_t kProbeSeed = 20240;
 constexpr int kImprovementPasses = 3;
 
 std::string ConfigText(const Configuration& c) {
@@ -70,96 +62,6 @@ std::vector<Configuration> Acceptable(const PlanningInputs& in, const hw::Layout
   }
   return out;
 }
-
-// Whether instances `cs` together (the simulator's router splitting the load) serve `m` at a
-// Poisson `rate_rps` with >= kTargetAttainment of requests within m.slo_ms.
-absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu,
-                                const workload::WorkloadModel& m,
-                                const std::vector<Configuration>& cs, double rate_rps) {
-  if (rate_rps <= 0) return true;
-  double bound = 0;  // procs x batch / latency, summed
-  for (const Configuration& c : cs) bound += c.capacity_rps;
-  if (rate_rps > kMaxUtilization * bound) return false;
-  plan::Plan plan;
-  plan.name = "elasticbatch-probe";
-  plan.planner = kName;
-  for (const Configuration& c : cs) {
-    plan::Assignment a{m.model, 0, c.input, c.batch, c.procs, 1.0};
-    plan.gpus.push_back({static_cast<int>(plan.gpus.size()), "", gpu, {{c.partition, 0, {a}}}});
-  }
-  workload::Workload w;
-  w.name = "probe";
-  workload::WorkloadModel probe = m;
-  probe.input = {.kind = workload::InputDistribution::Kind::kFixed, .fixed = cs.front().input};
-  probe.demand = {.kind = workload::Demand::Kind::kPoisson, .rate_rps = rate_rps};
-  w.models.push_back(std::move(probe));
-  double duration_s =
-      std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000});
-  ASSIGN_OR_RETURN(auto sources,
-                   workload::MakeArrivalSources(w, *in.registry, {duration_s, kProbeSeed}));
-  sim::SimOptions options;
-  options.duration_s = duration_s;
-  options.seed = kProbeSeed;
-  ASSIGN_OR_RETURN(sim::SimResult r, sim::Simulate({&plan, &w, in.profiles, in.catalog},
-                                                   std::move(sources), options));
-  return r.models[0].SloAttainment() >= kTargetAttainment;
-}
-
-}  // namespace
-
-absl::StatusOr<bool> ElasticBatchMeets(const PlanningInputs& in, const std::string& gpu,
-                                       const workload::WorkloadModel& m, const Configuration& c,
-                                       double rate_rps) {
-  return GroupMeets(in, gpu, m, {c}, rate_rps);
-}
-
-absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std::string& gpu,
-                                            const workload::WorkloadModel& m,
-                                            const Configuration& c) {
-  double lo = 0, hi = c.capacity_rps;  // procs x batch / latency: no instance does better
-  for (int step = 0; step < kBisectionSteps; ++step) {
-    double mid = (lo + hi) / 2;
-    ASSIGN_OR_RETURN(bool ok, ElasticBatchMeets(in, gpu, m, c, mid));
-    (ok ? lo : hi) = mid;
-  }
-  return lo;
-}
-
-namespace {
-
-// The simulated capacities of one model's configurations, computed on demand and cached.
-class CapacityCache {
- public:
-  CapacityCache(const PlanningInputs& in, const hw::GpuModel& gpu, const workload::WorkloadModel& m)
-      : in_(in), gpu_(gpu), m_(m) {}
-
-  absl::StatusOr<double> Capacity(const Configuration& c) {
-    auto key = std::make_tuple(c.partition.mig_profile, c.batch, c.procs);
-    auto it = capacity_.find(key);
-    if (it != capacity_.end()) return it->second;
-    ASSIGN_OR_RETURN(double capacity, ElasticBatchCapacity(in_, gpu_.name, m_, c));
-    ++simulated_;
-    return capacity_[key] = capacity;
-  }
-  // Whether one instance meets `rate_rps`: from the cached capacity when known, else one probe.
-  absl::StatusOr<bool> Meets(const Configuration& c, double rate_rps) {
-    if (Known(c, -1) >= rate_rps) return true;
-    return ElasticBatchMeets(in_, gpu_.name, m_, c, rate_rps);
-  }
-  // The simulated capacity when known, else `fallback`.
-  double Known(const Configuration& c, double fallback) const {
-    auto it = capacity_.find(std::make_tuple(c.partition.mig_profile, c.batch, c.procs));
-    return it != capacity_.end() ? it->second : fallback;
-  }
-  int simulated() const { return simulated_; }
-
- private:
-  const PlanningInputs& in_;
-  const hw::GpuModel& gpu_;
-  const workload::WorkloadModel& m_;
-  std::map<std::tuple<std::string, int, int>, double> capacity_;
-  int simulated_ = 0;
-};
 
 // What an instance of a configuration costs, in compute-slice units (lower is better).
 using CostFn = std::function<double(const Configuration&)>;

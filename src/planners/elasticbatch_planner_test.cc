@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "internal/makers.h"
+#include "internal/simulated_capacity.h"
 #include "tessera/base/paths.h"
 #include "tessera/base/status_matchers.h"
 #include "tessera/planners/common.h"

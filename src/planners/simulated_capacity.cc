@@ -1,0 +1,77 @@
+// Simulated capacity of MIG configurations for the elasticbatch planner: short deterministic
+// simulations of one instance (or a model's group of instances) at a Poisson rate.
+#include "internal/simulated_capacity.h"
+
+#include <algorithm>
+
+#include "tessera/base/status.h"
+#include "tessera/sim/simulator.h"
+#include "tessera/workload/arrivals.h"
+
+namespace tessera::planners::internal {
+namespace {
+
+constexpr int kBisectionSteps = 10;
+// Never load instances beyond this fraction of procs x batch / latency: near 1 a short probe can
+// pass while a longer run tips into a queue that never drains (batches cannot catch up).
+constexpr double kMaxUtilization = 0.95;
+constexpr double kProbeRequests = 20000;  // requests per probe simulation (at least)
+constexpr double kProbeMinS = 2;          // seconds per probe simulation (at least)
+constexpr double kProbeSloMultiple = 50;  // and at least this many SLOs long
+constexpr uint64_t kProbeSeed = 20240;
+
+}  // namespace
+
+// Whether instances `cs` together (the simulator's router splitting the load) serve `m` at a
+// Poisson `rate_rps` with >= kTargetAttainment of requests within m.slo_ms.
+absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu,
+                                const workload::WorkloadModel& m,
+                                const std::vector<Configuration>& cs, double rate_rps) {
+  if (rate_rps <= 0) return true;
+  double bound = 0;  // procs x batch / latency, summed
+  for (const Configuration& c : cs) bound += c.capacity_rps;
+  if (rate_rps > kMaxUtilization * bound) return false;
+  plan::Plan plan;
+  plan.name = "elasticbatch-probe";
+  plan.planner = "elasticbatch";
+  for (const Configuration& c : cs) {
+    plan::Assignment a{m.model, 0, c.input, c.batch, c.procs, 1.0};
+    plan.gpus.push_back({static_cast<int>(plan.gpus.size()), "", gpu, {{c.partition, 0, {a}}}});
+  }
+  workload::Workload w;
+  w.name = "probe";
+  workload::WorkloadModel probe = m;
+  probe.input = {.kind = workload::InputDistribution::Kind::kFixed, .fixed = cs.front().input};
+  probe.demand = {.kind = workload::Demand::Kind::kPoisson, .rate_rps = rate_rps};
+  w.models.push_back(std::move(probe));
+  double duration_s =
+      std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000});
+  ASSIGN_OR_RETURN(auto sources,
+                   workload::MakeArrivalSources(w, *in.registry, {duration_s, kProbeSeed}));
+  sim::SimOptions options;
+  options.duration_s = duration_s;
+  options.seed = kProbeSeed;
+  ASSIGN_OR_RETURN(sim::SimResult r, sim::Simulate({&plan, &w, in.profiles, in.catalog},
+                                                   std::move(sources), options));
+  return r.models[0].SloAttainment() >= kTargetAttainment;
+}
+
+absl::StatusOr<bool> ElasticBatchMeets(const PlanningInputs& in, const std::string& gpu,
+                                       const workload::WorkloadModel& m, const Configuration& c,
+                                       double rate_rps) {
+  return GroupMeets(in, gpu, m, {c}, rate_rps);
+}
+
+absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std::string& gpu,
+                                            const workload::WorkloadModel& m,
+                                            const Configuration& c) {
+  double lo = 0, hi = c.capacity_rps;  // procs x batch / latency: no instance does better
+  for (int step = 0; step < kBisectionSteps; ++step) {
+    double mid = (lo + hi) / 2;
+    ASSIGN_OR_RETURN(bool ok, ElasticBatchMeets(in, gpu, m, c, mid));
+    (ok ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+}  // namespace tessera::planners::internal
