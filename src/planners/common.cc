@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
 
 #include "fmt/core.h"
 #include "tessera/base/status.h"
@@ -141,6 +143,29 @@ absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutS
   std::vector<hw::PlacedLayout> fullest = PackByFullestMultiset(space, instances);
   std::vector<hw::PlacedLayout> first_fit = PackFirstFitDecreasing(space, std::move(instances));
   return fullest.size() < first_fit.size() ? fullest : first_fit;
+}
+
+plan::Plan PlanFromLayouts(const hw::GpuModel& gpu, const std::vector<hw::PlacedLayout>& layouts,
+                           const std::vector<MigInstance>& instances, const std::string& name,
+                           const std::string& planner) {
+  std::map<int, std::deque<const MigInstance*>> by_profile;
+  for (const MigInstance& i : instances) {
+    by_profile[gpu.ProfileIndex(i.config.partition.mig_profile)].push_back(&i);
+  }
+  plan::Plan plan{name, planner, {}};
+  for (size_t g = 0; g < layouts.size(); ++g) {
+    plan::PlanGpu pg{static_cast<int>(g), "", gpu.name, {}};
+    for (const hw::Placement& p : layouts[g].instances) {
+      std::deque<const MigInstance*>& queue = by_profile[p.profile];
+      TESSERA_CHECK(!queue.empty());
+      const MigInstance& i = *queue.front();
+      queue.pop_front();
+      plan::Assignment a{i.model, 0, i.config.input, i.config.batch, i.config.procs, 1.0};
+      pg.partitions.push_back({i.config.partition, p.start, {a}});
+    }
+    plan.gpus.push_back(std::move(pg));
+  }
+  return plan;
 }
 
 absl::StatusOr<hw::LayoutSpace> MigSpace(const hw::GpuModel& gpu, const PlannerOptions& options) {

@@ -329,29 +329,15 @@ absl::StatusOr<std::vector<ModelState>> Candidates(const PlanningInputs& in,
   return states;
 }
 
-// One PlanGpu per packed layout; each placement takes the next instance of its profile.
+// The plan of the chosen configurations, packed as `best.layouts`.
 plan::Plan BuildPlan(const hw::GpuModel& gpu, const Scored& best,
                      const std::vector<ModelState>& states, const workload::Workload& w) {
-  std::map<int, std::deque<plan::PlanPartition>> by_profile;
+  std::vector<MigInstance> instances;
   for (size_t i = 0; i < states.size(); ++i) {
-    for (const Configuration& c : best.choice[i]) {
-      plan::Assignment a{states[i].model->model, 0, c.input, c.batch, c.procs, 1.0};
-      by_profile[gpu.ProfileIndex(c.partition.mig_profile)].push_back({c.partition, 0, {a}});
-    }
+    for (const Configuration& c : best.choice[i]) instances.push_back({states[i].model->model, c});
   }
-  plan::Plan plan{w.name.empty() ? kName : fmt::format("{}-{}", w.name, kName), kName, {}};
-  for (size_t g = 0; g < best.layouts.size(); ++g) {
-    plan::PlanGpu pg{static_cast<int>(g), "", gpu.name, {}};
-    for (const hw::Placement& p : best.layouts[g].instances) {
-      std::deque<plan::PlanPartition>& queue = by_profile[p.profile];
-      TESSERA_CHECK(!queue.empty());
-      pg.partitions.push_back(std::move(queue.front()));
-      pg.partitions.back().start = p.start;
-      queue.pop_front();
-    }
-    plan.gpus.push_back(std::move(pg));
-  }
-  return plan;
+  std::string name = w.name.empty() ? kName : fmt::format("{}-{}", w.name, kName);
+  return PlanFromLayouts(gpu, best.layouts, instances, name, kName);
 }
 
 class ElasticBatchPlanner : public Planner {

@@ -34,10 +34,7 @@ constexpr int kMaxProcs = 3;              // ParvaGPU's MAX_NUM_PROC
 constexpr double kSloBudgetShare = 0.45;  // latency < 0.9 x SLO / 2
 
 // One MIG instance to create: which model and configuration it runs.
-struct Instance {
-  std::string model;
-  Configuration config;
-};
+using Instance = MigInstance;
 
 // The acceptable configurations of one model and what was decided for it.
 struct ModelChoice {
@@ -125,31 +122,6 @@ ModelPlanSummary Summarize(const workload::WorkloadModel& m, double provisioned,
   return s;
 }
 
-// One PlanGpu per packed layout; each placement takes the next instance of its profile.
-plan::Plan BuildPlan(const hw::GpuModel& gpu, const std::vector<hw::PlacedLayout>& layouts,
-                     const std::vector<Instance>& instances, const workload::Workload& w) {
-  std::map<int, std::deque<const Instance*>> by_profile;
-  for (const Instance& i : instances) {
-    by_profile[gpu.ProfileIndex(i.config.partition.mig_profile)].push_back(&i);
-  }
-  plan::Plan plan;
-  plan.name = w.name.empty() ? "parva" : fmt::format("{}-parva", w.name);
-  plan.planner = "parva";
-  for (size_t g = 0; g < layouts.size(); ++g) {
-    plan::PlanGpu pg{static_cast<int>(g), "", gpu.name, {}};
-    for (const hw::Placement& p : layouts[g].instances) {
-      std::deque<const Instance*>& queue = by_profile[p.profile];
-      TESSERA_CHECK(!queue.empty());
-      const Instance& i = *queue.front();
-      queue.pop_front();
-      plan::Assignment a{i.model, 0, i.config.input, i.config.batch, i.config.procs, 1.0};
-      pg.partitions.push_back({i.config.partition, p.start, {a}});
-    }
-    plan.gpus.push_back(std::move(pg));
-  }
-  return plan;
-}
-
 class ParvaPlanner : public Planner {
  public:
   std::string name() const override { return "parva"; }
@@ -209,7 +181,9 @@ class ParvaPlanner : public Planner {
     summary.feasible = true;
     summary.reason =
         fmt::format("{} MIG instances packed onto {} GPUs", instances.size(), summary.gpus);
-    return PlanResult{BuildPlan(*gpu, layouts, instances, *in.workload), std::move(summary)};
+    std::string plan_name = in.workload->name.empty() ? "parva" : in.workload->name + "-parva";
+    return PlanResult{PlanFromLayouts(*gpu, layouts, instances, plan_name, "parva"),
+                      std::move(summary)};
   }
 };
 

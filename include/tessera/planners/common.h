@@ -59,6 +59,19 @@ std::vector<Configuration> Configurations(const perf::ProfileTable& profiles,
 absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutSpace& space,
                                                                std::vector<int> instances);
 
+// A MIG instance to place: the model it serves and how.
+struct MigInstance {
+  std::string model;
+  Configuration config;
+};
+
+// The plan for `instances` packed as `layouts` (PackMigInstances over their profiles): one PlanGpu
+// per layout, each placement taking the next instance of its profile, one assignment per instance.
+// REQUIRES: the layouts hold exactly the instances' profiles.
+plan::Plan PlanFromLayouts(const hw::GpuModel& gpu, const std::vector<hw::PlacedLayout>& layouts,
+                           const std::vector<MigInstance>& instances, const std::string& name,
+                           const std::string& planner);
+
 // The MIG profiles a planner may use on `gpu`: options.mig_profiles, or every profile without
 // `+me`.
 absl::StatusOr<hw::LayoutSpace> MigSpace(const hw::GpuModel& gpu, const PlannerOptions& options);
