@@ -31,6 +31,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddGpusCommands(app, out, err, exit_code);
   AddProfilesCommands(app, out, err, exit_code);
   AddPlanCommand(app, out, err, exit_code);
+  AddCompareCommand(app, out, err, exit_code);
   AddValidateCommand(app, out, err, exit_code);
   AddSimulateCommand(app, out, err, exit_code);
 

@@ -31,6 +31,8 @@ void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
 void AddValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera plan` (plan_command.cc): make a plan with a named planner.
 void AddPlanCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera compare` (compare_command.cc): every planner, every plan simulated.
+void AddCompareCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera simulate` (simulate_command.cc).
 void AddSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 

@@ -66,5 +66,28 @@ TEST(PlanCommandTest, InfeasibleIsAUserErrorWithTheReason) {
   EXPECT_THAT(r.err, HasSubstr("no feasible plan: no MIG profiles profiled for H100-SXM5-80GB"));
 }
 
+TEST(CompareCommandTest, EveryPlannerOnOneScenarioInOneTable) {
+  Result r =
+      Tessera({"compare", "--workload", Data("examples/parvagpu/slo1.workload.yaml"), "--profiles",
+               Data("profiles/a100-parvagpu.csv"), "--gpu", "a100-80gb", "--planners",
+               "parva,static-mig,whole-gpu", "--duration", "5", "--seeds", "1,2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* text :
+       {"parva", "static-mig", "whole-gpu", "gap to bound", "lower bound: 1 GPU", "seeds 1,2"}) {
+    EXPECT_THAT(r.out, HasSubstr(text));
+  }
+  Result json = Tessera({"compare", "--workload", Data("examples/parvagpu/slo1.workload.yaml"),
+                         "--profiles", Data("profiles/a100-parvagpu.csv"), "--gpu", "a100-80gb",
+                         "--planners", "parva", "--duration", "5", "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"lower_bound_gpus\": 1"));
+  EXPECT_THAT(json.out, HasSubstr("\"gpus\": 2"));
+  Result bad =
+      Tessera({"compare", "--workload", Data("examples/parvagpu/slo1.workload.yaml"), "--profiles",
+               Data("profiles/a100-parvagpu.csv"), "--gpu", "a100-80gb", "--planners", "nope"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("unknown planner 'nope'"));
+}
+
 }  // namespace
 }  // namespace tessera::cli
