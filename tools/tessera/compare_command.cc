@@ -8,6 +8,7 @@
 #include "fmt/core.h"
 #include "fmt/ranges.h"
 #include "nlohmann/json.hpp"
+#include "planning_flags.h"
 #include "tessera/base/status.h"
 #include "tessera/base/table.h"
 #include "tessera/planners/lower_bound.h"
@@ -19,13 +20,11 @@ namespace tessera::cli {
 namespace {
 
 struct CompareOptions {
-  std::string workload;
-  std::string profiles;
+  PlanningFlags flags;
   std::vector<std::string> planners;  // empty: every planner
   std::vector<uint64_t> seeds = {1};
   double duration_s = 60;
   bool json = false;
-  planners::PlannerOptions planning;
 };
 
 // One planner's row: its plan and the plan simulated on every seed.
@@ -41,15 +40,7 @@ struct Row {
   double p99_ms = 0;       // the highest overall p99 over seeds
 };
 
-struct Inputs {
-  hw::Catalog catalog;
-  models::ModelRegistry registry;
-  workload::Workload workload;
-  perf::ProfileTable profiles;
-  planners::PlanningInputs planning() const { return {&catalog, &profiles, &workload, &registry}; }
-};
-
-absl::Status SimulateRow(const Inputs& in, const plan::Plan& plan, const CompareOptions& o,
+absl::Status SimulateRow(const LoadedInputs& in, const plan::Plan& plan, const CompareOptions& o,
                          Row& row) {
   row.attainment = row.worst_model = 1;
   for (uint64_t seed : o.seeds) {
@@ -72,10 +63,11 @@ absl::Status SimulateRow(const Inputs& in, const plan::Plan& plan, const Compare
   return absl::OkStatus();
 }
 
-absl::StatusOr<Row> RunPlanner(const Inputs& in, const std::string& name, const CompareOptions& o) {
+absl::StatusOr<Row> RunPlanner(const LoadedInputs& in, const std::string& name,
+                               const CompareOptions& o) {
   ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner, planners::Planner::Create(name));
   auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in.planning(), o.planning));
+  ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in.planning(), o.flags.planning));
   Row row;
   row.planner = name;
   row.planning_ms =
@@ -104,9 +96,9 @@ void Print(const std::vector<Row>& rows, const absl::StatusOr<planners::LowerBou
                   fmt::format("{:.2f}%", 100 * r.worst_model), fmt::format("{:.0f}", r.goodput_rps),
                   fmt::format("{:.2f}", r.p99_ms), fmt::format("{:.1f}", r.planning_ms)});
   }
-  out << fmt::format("{} on {}, {} s simulated per seed, seeds {}, rate quantile {}\n", o.workload,
-                     o.planning.gpu, o.duration_s, fmt::join(o.seeds, ","),
-                     o.planning.rate_quantile);
+  out << fmt::format("{} on {}, {} s simulated per seed, seeds {}, rate quantile {}\n",
+                     o.flags.workload, o.flags.planning.gpu, o.duration_s, fmt::join(o.seeds, ","),
+                     o.flags.planning.rate_quantile);
   if (bound.ok()) {
     out << fmt::format("lower bound: {} GPU(s) (LP {:.2f})\n", bound->gpus, bound->lp_gpus);
   }
@@ -135,17 +127,11 @@ nlohmann::ordered_json ToJson(const std::vector<Row>& rows,
 }
 
 absl::Status RunCompare(CompareOptions& o, std::ostream& out) {
-  RETURN_IF_ERROR(o.planning.Validate());
   if (o.seeds.empty() || !(o.duration_s > 0)) {
     return absl::InvalidArgumentError("--seeds needs at least one seed and --duration must be > 0");
   }
-  Inputs in;
-  ASSIGN_OR_RETURN(in.catalog, hw::LoadDefaultCatalog());
-  ASSIGN_OR_RETURN(const hw::GpuModel* gpu, in.catalog.Find(o.planning.gpu));
-  o.planning.gpu = gpu->name;
-  ASSIGN_OR_RETURN(in.registry, models::LoadDefaultModelRegistry());
-  ASSIGN_OR_RETURN(in.workload, workload::LoadWorkloadFile(o.workload, in.registry));
-  ASSIGN_OR_RETURN(in.profiles, perf::LoadProfileCsv(o.profiles, in.catalog, in.registry));
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadedInputs> loaded, LoadPlanningInputs(o.flags));
+  const LoadedInputs& in = *loaded;
   std::vector<std::string> names = o.planners.empty() ? planners::Planner::Names() : o.planners;
   std::vector<Row> rows;
   for (const std::string& name : names) {
@@ -153,7 +139,7 @@ absl::Status RunCompare(CompareOptions& o, std::ostream& out) {
     rows.push_back(std::move(row));
   }
   absl::StatusOr<planners::LowerBound> bound =
-      planners::ComputeLowerBound(in.planning(), o.planning);
+      planners::ComputeLowerBound(in.planning(), o.flags.planning);
   if (o.json) {
     out << ToJson(rows, bound).dump(2) << "\n";
   } else {
@@ -168,22 +154,13 @@ void AddCompareCommand(CLI::App& app, std::ostream& out, std::ostream& err, int&
   auto o = std::make_shared<CompareOptions>();
   CLI::App* cmd = app.add_subcommand(
       "compare", "Run every planner on the same inputs and simulate every plan on the same seeds");
-  cmd->add_option("--workload", o->workload, "Workload file (YAML)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--profiles", o->profiles, "Profile table (canonical CSV)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--gpu", o->planning.gpu, "GPU model to plan for (name or alias)")->required();
+  AddPlanningFlags(cmd, o->flags);
   cmd->add_option("--planners", o->planners, "Comma-separated planners (default: all)")
       ->delimiter(',');
   cmd->add_option("--seeds", o->seeds, "Comma-separated simulation seeds")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--duration", o->duration_s, "Seconds simulated per seed")->capture_default_str();
-  cmd->add_option("--rate-quantile", o->planning.rate_quantile,
-                  "Provisioning quantile of the Poisson count per window (0: the mean rate)")
-      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o, &out, &err, &exit_code] {
     absl::Status status = RunCompare(*o, out);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "fmt/core.h"
 #include "fmt/ranges.h"
+#include "planning_flags.h"
 #include "tessera/base/status.h"
 #include "tessera/base/table.h"
 #include "tessera/hw/layout.h"
@@ -21,11 +22,9 @@ namespace tessera::cli {
 namespace {
 
 struct PlanCommandOptions {
-  std::string workload;
-  std::string profiles;
+  PlanningFlags flags;
   std::string planner;
   std::string output;
-  planners::PlannerOptions planning;
 };
 
 // The GPU's MIG instances as a layout picture, or its partitions listed.
@@ -82,34 +81,25 @@ void PrintSummary(const hw::GpuModel& model, const planners::PlanResult& r, doub
   for (const std::string& note : s.notes) out << "note: " << note << "\n";
 }
 
-absl::Status RunPlan(const PlanCommandOptions& o, std::ostream& out) {
-  RETURN_IF_ERROR(o.planning.Validate());
-  ASSIGN_OR_RETURN(hw::Catalog catalog, hw::LoadDefaultCatalog());
-  ASSIGN_OR_RETURN(const hw::GpuModel* model, catalog.Find(o.planning.gpu));
-  ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
-  ASSIGN_OR_RETURN(workload::Workload workload, workload::LoadWorkloadFile(o.workload, registry));
-  ASSIGN_OR_RETURN(perf::ProfileTable profiles,
-                   perf::LoadProfileCsv(o.profiles, catalog, registry));
+absl::Status RunPlan(PlanCommandOptions& o, std::ostream& out) {
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadedInputs> in, LoadPlanningInputs(o.flags));
   ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner,
                    planners::Planner::Create(o.planner));
-  planners::PlannerOptions options = o.planning;
-  options.gpu = model->name;
+  const planners::PlannerOptions& options = o.flags.planning;
   auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(planners::PlanResult result,
-                   planner->Run({&catalog, &profiles, &workload, &registry}, options));
+  ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in->planning(), options));
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (result.summary.feasible) {
-    absl::Status valid =
-        plan::ValidatePlan(result.plan, {&catalog, &profiles, &workload, &registry});
+    absl::Status valid = plan::ValidatePlan(
+        result.plan, {&in->catalog, &in->profiles, &in->workload, &in->registry});
     if (!valid.ok()) {
       return absl::InternalError(fmt::format("planner {} made an invalid plan: {}", o.planner,
                                              std::string(valid.message())));
     }
   }
-  PrintSummary(*model, result, ms, out);
-  absl::StatusOr<planners::LowerBound> bound =
-      planners::ComputeLowerBound({&catalog, &profiles, &workload, &registry}, options);
+  PrintSummary(*in->gpu, result, ms, out);
+  absl::StatusOr<planners::LowerBound> bound = planners::ComputeLowerBound(in->planning(), options);
   if (bound.ok()) {
     out << fmt::format("lower bound: {} GPU(s) (LP {:.2f}; {}); this plan is {} above it\n",
                        bound->gpus, bound->lp_gpus, bound->method,
@@ -136,25 +126,10 @@ void AddPlanCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& ex
   auto o = std::make_shared<PlanCommandOptions>();
   CLI::App* cmd = app.add_subcommand(
       "plan", "Cut GPUs and place the workload's models with a named planner; print the plan");
-  cmd->add_option("--workload", o->workload, "Workload file (YAML)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--profiles", o->profiles, "Profile table (canonical CSV)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--gpu", o->planning.gpu, "GPU model to plan for (name or alias)")->required();
+  AddPlanningFlags(cmd, o->flags);
   cmd->add_option("--planner", o->planner,
                   fmt::format("One of: {}", fmt::join(planners::Planner::Names(), ", ")))
       ->required();
-  cmd->add_option("--rate-quantile", o->planning.rate_quantile,
-                  "Provision each model at this quantile of its Poisson count per window (0: the "
-                  "mean rate)")
-      ->capture_default_str();
-  cmd->add_option("--window", o->planning.window_s, "Window of that count, seconds")
-      ->capture_default_str();
-  cmd->add_option("--mig-profiles", o->planning.mig_profiles,
-                  "Comma-separated MIG profiles the planner may use (default: all but +me)")
-      ->delimiter(',');
   cmd->add_option("-o,--output", o->output, "Write the plan (YAML) here");
   cmd->callback([o, &out, &err, &exit_code] {
     absl::Status status = RunPlan(*o, out);
