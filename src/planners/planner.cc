@@ -17,6 +17,7 @@ struct Entry {
 const std::vector<Entry>& Entries() {
   static const std::vector<Entry> entries = {
       {"elasticbatch", internal::MakeElasticBatchPlanner},
+      {"ilp", internal::MakeIlpPlanner},
       {"parva", internal::MakeParvaPlanner},
       {"static-mig", internal::MakeStaticMigPlanner},
       {"whole-gpu", internal::MakeWholeGpuPlanner},
@@ -34,6 +35,7 @@ absl::Status PlannerOptions::Validate() const {
   if (!(rate_quantile >= 0 && rate_quantile < 1)) return bad("rate_quantile", "must be in [0, 1)");
   if (!(window_s > 0)) return bad("window_s", "must be positive");
   if (max_gpus <= 0) return bad("max_gpus", "must be positive");
+  if (!(time_limit_s > 0)) return bad("time_limit_s", "must be positive (seconds)");
   return absl::OkStatus();
 }
 

@@ -12,9 +12,12 @@ namespace tessera::planners::internal {
 namespace {
 
 constexpr int kBisectionSteps = 10;
-// Never load instances beyond this fraction of procs x batch / latency: near 1 a short probe can
-// pass while a longer run tips into a queue that never drains (batches cannot catch up).
-constexpr double kMaxUtilization = 0.95;
+// Never load instances beyond this fraction of procs x batch / latency.
+constexpr double kMaxUtilization = 0.99;
+// Near saturation a queue takes long to show that it does not drain: its excursions relax in about
+// rate / (bound - rate)^2 seconds (the heavy-traffic time scale of a queue with Poisson arrivals at
+// `rate` and a service rate `bound`), so a probe lasts at least this many of those.
+constexpr double kProbeRelaxationMultiple = 20;
 constexpr double kProbeRequests = 20000;  // requests per probe simulation (at least)
 constexpr double kProbeMinS = 2;          // seconds per probe simulation (at least)
 constexpr double kProbeSloMultiple = 50;  // and at least this many SLOs long
@@ -44,8 +47,10 @@ absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu
   probe.input = {.kind = workload::InputDistribution::Kind::kFixed, .fixed = cs.front().input};
   probe.demand = {.kind = workload::Demand::Kind::kPoisson, .rate_rps = rate_rps};
   w.models.push_back(std::move(probe));
+  double relaxation_s = rate_rps / ((bound - rate_rps) * (bound - rate_rps));
   double duration_s =
-      std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000});
+      std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000,
+                kProbeRelaxationMultiple * relaxation_s});
   ASSIGN_OR_RETURN(auto sources,
                    workload::MakeArrivalSources(w, *in.registry, {duration_s, kProbeSeed}));
   sim::SimOptions options;

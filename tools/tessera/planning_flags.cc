@@ -21,6 +21,9 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags& f) {
   cmd->add_option("--mig-profiles", f.planning.mig_profiles,
                   "Comma-separated MIG profiles the planners may use (default: all but +me)")
       ->delimiter(',');
+  cmd->add_option("--time-limit", f.planning.time_limit_s,
+                  "Seconds the exact planner (ilp) may search before returning its best plan")
+      ->capture_default_str();
 }
 
 absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& f) {

@@ -49,6 +49,8 @@ struct PlannerOptions {
   // Restrict MIG planners to these profiles (empty: every profile of the GPU without `+me`).
   std::vector<std::string> mig_profiles;
   int max_gpus = 100000;  // give up (infeasible) beyond this many GPUs
+  // Exact planners (ilp): stop the solver after this many seconds with the best plan found so far.
+  double time_limit_s = 10;
   // InvalidArgument naming the field (empty gpu, quantile outside [0, 1), window <= 0, ...).
   absl::Status Validate() const;
 };
