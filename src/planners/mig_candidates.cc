@@ -56,7 +56,7 @@ std::vector<std::pair<std::string, CostFn>> CostVariants(const hw::GpuModel& gpu
 // bound per unit cannot beat the best found are not simulated. capacity_rps 0: none serves any.
 absl::StatusOr<Configuration> MostPerCost(const CostFn& cost, std::vector<Configuration> cs,
                                           CapacityCache& cache) {
-  auto bound = [&](const Configuration& c) { return c.capacity_rps / cost(c); };
+  auto bound = [&](const Configuration& c) { return cache.UpperBound(c) / cost(c); };
   std::stable_sort(cs.begin(), cs.end(),
                    [&](const auto& a, const auto& b) { return bound(a) > bound(b); });
   Configuration best = cs.front();
@@ -83,7 +83,7 @@ absl::StatusOr<Configuration> RightSized(const CostFn& cost, std::vector<Configu
   std::stable_sort(cs.begin(), cs.end(),
                    [&](const auto& a, const auto& b) { return key(a) < key(b); });
   for (Configuration& c : cs) {
-    if (c.capacity_rps < rate_rps) continue;
+    if (cache.UpperBound(c) < rate_rps) continue;
     ASSIGN_OR_RETURN(bool ok, cache.Meets(c, rate_rps));
     if (!ok) continue;
     c.capacity_rps = cache.Known(c, rate_rps);
@@ -103,9 +103,8 @@ absl::StatusOr<std::vector<Configuration>> BestPerProfile(const std::vector<Conf
   }
   std::vector<Configuration> out;
   for (const std::string& profile : order) {
-    ASSIGN_OR_RETURN(Configuration best,
-                     MostPerCost([](const Configuration&) { return 1.0; }, by_profile[profile],
-                                 cache));
+    ASSIGN_OR_RETURN(Configuration best, MostPerCost([](const Configuration&) { return 1.0; },
+                                                     by_profile[profile], cache));
     if (best.capacity_rps > 0) out.push_back(std::move(best));
   }
   return out;

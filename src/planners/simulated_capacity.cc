@@ -3,6 +3,7 @@
 #include "internal/simulated_capacity.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "tessera/base/status.h"
 #include "tessera/sim/simulator.h"
@@ -20,8 +21,13 @@ constexpr double kMaxUtilization = 0.99;
 constexpr double kProbeRelaxationMultiple = 20;
 constexpr double kProbeRequests = 20000;  // requests per probe simulation (at least)
 constexpr double kProbeMinS = 2;          // seconds per probe simulation (at least)
-constexpr double kProbeSloMultiple = 50;  // and at least this many SLOs long
+constexpr double kProbeSloMultiple = 10;  // and at least this many SLOs long
 constexpr uint64_t kProbeSeed = 20240;
+// kConfirmEstimate: the estimate's utilization limit (probes near 0.99 must run long), and the
+// bisection below a failed estimate: this many steps over [kFallbackLow x estimate, estimate].
+constexpr double kEstimateMaxUtilization = 0.97;
+constexpr int kFallbackSteps = 4;
+constexpr double kFallbackLow = 0.6;
 
 }  // namespace
 
@@ -77,6 +83,53 @@ absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std:
     (ok ? lo : hi) = mid;
   }
   return lo;
+}
+
+double EstimatedCapacity(const Configuration& c, double slo_ms, double max_utilization) {
+  double mu = c.capacity_rps / 1000;  // requests per ms
+  double slack = slo_ms - c.latency_ms - c.latency_ms / (2.0 * c.procs);
+  if (slack <= 0 || mu <= 0) return 0;
+  // rho / (1 - rho) <= 2 mu slack / ln(1 / (1 - target)).
+  double a = 2 * mu * slack / std::log(1 / (1 - kTargetAttainment));
+  return std::min(a / (1 + a), max_utilization) * c.capacity_rps;
+}
+
+double CapacityCache::UpperBound(const Configuration& c) const {
+  if (mode_ == CapacityMode::kBisect) return c.capacity_rps;
+  return EstimatedCapacity(c, m_.slo_ms, kEstimateMaxUtilization);
+}
+
+absl::StatusOr<double> CapacityCache::Capacity(const Configuration& c) {
+  auto it = capacity_.find(Key(c));
+  if (it != capacity_.end()) return it->second;
+  double capacity = 0;
+  if (mode_ == CapacityMode::kBisect) {
+    ASSIGN_OR_RETURN(capacity, ElasticBatchCapacity(in_, gpu_.name, m_, c));
+  } else {
+    double estimate = UpperBound(c);
+    ASSIGN_OR_RETURN(bool ok, ElasticBatchMeets(in_, gpu_.name, m_, c, estimate));
+    if (ok) {
+      capacity = estimate;
+    } else {
+      double lo = kFallbackLow * estimate, hi = estimate;
+      ASSIGN_OR_RETURN(bool low_ok, ElasticBatchMeets(in_, gpu_.name, m_, c, lo));
+      if (!low_ok) hi = lo, lo = 0;
+      for (int step = 0; step < kFallbackSteps; ++step) {
+        double mid = (lo + hi) / 2;
+        ASSIGN_OR_RETURN(bool mid_ok, ElasticBatchMeets(in_, gpu_.name, m_, c, mid));
+        (mid_ok ? lo : hi) = mid;
+      }
+      capacity = lo;
+    }
+  }
+  ++simulated_;
+  return capacity_[Key(c)] = capacity;
+}
+
+absl::StatusOr<bool> CapacityCache::Meets(const Configuration& c, double rate_rps) {
+  if (Known(c, -1) >= rate_rps) return true;
+  if (mode_ == CapacityMode::kConfirmEstimate && rate_rps > UpperBound(c)) return false;
+  return ElasticBatchMeets(in_, gpu_.name, m_, c, rate_rps);
 }
 
 }  // namespace tessera::planners::internal

@@ -36,8 +36,8 @@ using CostFn = std::function<double(const Configuration&)>;
 std::vector<std::pair<std::string, CostFn>> CostVariants(const hw::GpuModel& gpu);
 
 // The most simulated capacity per unit of `cost` among `cs` (capacity_rps set to it); candidates
-// whose upper bound per unit cannot beat the best found are not simulated. capacity_rps 0: none
-// serves any load. REQUIRES: cs is not empty.
+// whose upper bound (cache.UpperBound) per unit cannot beat the best found are not simulated.
+// capacity_rps 0: none serves any load. REQUIRES: cs is not empty.
 absl::StatusOr<Configuration> MostPerCost(const CostFn& cost, std::vector<Configuration> cs,
                                           CapacityCache& cache);
 

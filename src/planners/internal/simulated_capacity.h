@@ -36,36 +36,54 @@ absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std:
                                             const workload::WorkloadModel& m,
                                             const Configuration& c);
 
+// The queueing-aware estimate of the Poisson rate one instance of `c` serves within `slo_ms` (no
+// simulation): the largest utilization rho <= `max_utilization` of procs x batch / latency with
+//   latency(batch) + latency(batch) / (2 procs) + ln(1 / (1 - kTargetAttainment)) x W(rho) <= SLO,
+// where W(rho) = rho / (2 mu (1 - rho)) is the heavy-traffic mean queueing delay at service rate
+// mu = procs x batch / latency (its tail is about exponential, hence the logarithm) and
+// latency / (2 procs) the mean wait for the next of the procs' batch starts. The wait to fill a
+// batch does not enter: at the planned rate the queue fills it, and below it the batching deadline
+// dispatches early. 0 when the batch alone does not fit the SLO.
+double EstimatedCapacity(const Configuration& c, double slo_ms, double max_utilization);
+
+// How a CapacityCache finds a capacity.
+enum class CapacityMode {
+  // Bisection below procs x batch / latency, 10 simulations per configuration: the most accurate.
+  kBisect,
+  // EstimatedCapacity (utilization <= 0.97) confirmed by one simulation at that rate; only if the
+  // probe fails, a short bisection below it. About one simulation per configuration, and the
+  // capacity never exceeds the estimate, so the estimate bounds it for pruning.
+  kConfirmEstimate,
+};
+
 // The simulated capacities of one model's configurations, computed on demand and cached.
 class CapacityCache {
  public:
-  CapacityCache(const PlanningInputs& in, const hw::GpuModel& gpu, const workload::WorkloadModel& m)
-      : in_(in), gpu_(gpu), m_(m) {}
+  CapacityCache(const PlanningInputs& in, const hw::GpuModel& gpu, const workload::WorkloadModel& m,
+                CapacityMode mode = CapacityMode::kBisect)
+      : in_(in), gpu_(gpu), m_(m), mode_(mode) {}
 
-  absl::StatusOr<double> Capacity(const Configuration& c) {
-    auto key = std::make_tuple(c.partition.mig_profile, c.batch, c.procs);
-    auto it = capacity_.find(key);
-    if (it != capacity_.end()) return it->second;
-    ASSIGN_OR_RETURN(double capacity, ElasticBatchCapacity(in_, gpu_.name, m_, c));
-    ++simulated_;
-    return capacity_[key] = capacity;
-  }
+  absl::StatusOr<double> Capacity(const Configuration& c);
+  // An upper bound of Capacity(c) without simulating: procs x batch / latency (kBisect) or the
+  // estimate (kConfirmEstimate).
+  double UpperBound(const Configuration& c) const;
   // Whether one instance meets `rate_rps`: from the cached capacity when known, else one probe.
-  absl::StatusOr<bool> Meets(const Configuration& c, double rate_rps) {
-    if (Known(c, -1) >= rate_rps) return true;
-    return ElasticBatchMeets(in_, gpu_.name, m_, c, rate_rps);
-  }
+  absl::StatusOr<bool> Meets(const Configuration& c, double rate_rps);
   // The simulated capacity when known, else `fallback`.
   double Known(const Configuration& c, double fallback) const {
-    auto it = capacity_.find(std::make_tuple(c.partition.mig_profile, c.batch, c.procs));
+    auto it = capacity_.find(Key(c));
     return it != capacity_.end() ? it->second : fallback;
   }
   int simulated() const { return simulated_; }
 
  private:
+  static std::tuple<std::string, int, int> Key(const Configuration& c) {
+    return std::make_tuple(c.partition.mig_profile, c.batch, c.procs);
+  }
   const PlanningInputs& in_;
   const hw::GpuModel& gpu_;
   const workload::WorkloadModel& m_;
+  CapacityMode mode_;
   std::map<std::tuple<std::string, int, int>, double> capacity_;
   int simulated_ = 0;
 };
