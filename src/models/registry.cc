@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <system_error>
 
 #include "fmt/core.h"
@@ -152,24 +153,88 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+std::string KnownNames(const std::vector<ModelInfo>& models) {
+  std::vector<std::string> names;
+  for (const ModelInfo& model : models) names.push_back(model.name);
+  return fmt::format("known models: {} (or one of their aliases in data/models)",
+                     fmt::join(names, ", "));
+}
+
+// A clone number: 1 to 9 decimal digits without a leading zero, so each clone has one name.
+bool IsCloneNumber(std::string_view digits) {
+  return !digits.empty() && digits.size() <= 9 &&
+         std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         (digits.size() == 1 || digits[0] != '0');
+}
+
 }  // namespace
 
 const char* InputUnitName(InputUnit unit) {
   return unit == InputUnit::kTokens ? "tokens" : "pixels";
 }
 
-absl::StatusOr<const ModelInfo*> ModelRegistry::Find(std::string_view name) const {
+std::string CloneName(std::string_view base, int k) { return fmt::format("{}~{}", base, k); }
+
+// The clones resolved so far, by canonical clone name; entries are never removed, so the pointers
+// handed out stay valid while the registry (or a copy sharing this) lives.
+class ModelRegistry::Clones {
+ public:
+  const ModelInfo* Get(const ModelInfo& base, int k) {
+    std::string name = CloneName(base.name, k);
+    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_ptr<ModelInfo>& clone = by_name_[name];
+    if (clone == nullptr) {
+      clone = std::make_unique<ModelInfo>(base);
+      clone->name = std::move(name);
+      clone->aliases.clear();
+      clone->clone_of = base.name;
+      clone->source = fmt::format("clone {} of {}: {}", k, base.name, base.source);
+    }
+    return clone.get();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<ModelInfo>> by_name_;  // guarded by mu_
+};
+
+ModelRegistry::ModelRegistry() : ModelRegistry(std::vector<ModelInfo>{}) {}
+
+ModelRegistry::ModelRegistry(std::vector<ModelInfo> models)
+    : models_(std::move(models)), clones_(std::make_shared<Clones>()) {}
+
+const ModelInfo* ModelRegistry::FindLoaded(std::string_view name) const {
   for (const ModelInfo& model : models_) {
     if (EqualsIgnoreCase(model.name, name)) return &model;
     for (const std::string& alias : model.aliases) {
       if (EqualsIgnoreCase(alias, name)) return &model;
     }
   }
-  std::vector<std::string> names;
-  for (const ModelInfo& model : models_) names.push_back(model.name);
-  return absl::NotFoundError(
-      fmt::format("unknown model '{}'; known models: {} (or one of their aliases in data/models)",
-                  name, fmt::join(names, ", ")));
+  return nullptr;
+}
+
+absl::StatusOr<const ModelInfo*> ModelRegistry::Find(std::string_view name) const {
+  if (const ModelInfo* model = FindLoaded(name)) return model;
+  size_t tilde = name.find('~');
+  if (tilde != std::string_view::npos) return FindClone(name, tilde);
+  return absl::NotFoundError(fmt::format("unknown model '{}'; {}", name, KnownNames(models_)));
+}
+
+absl::StatusOr<const ModelInfo*> ModelRegistry::FindClone(std::string_view name,
+                                                          size_t tilde) const {
+  std::string_view base = name.substr(0, tilde), digits = name.substr(tilde + 1);
+  if (!IsCloneNumber(digits)) {
+    return absl::NotFoundError(fmt::format(
+        "unknown model '{}': a clone is named MODEL~K with K a non-negative integer without "
+        "leading zeros (e.g. resnet50~3)",
+        name));
+  }
+  const ModelInfo* model = FindLoaded(base);
+  if (model == nullptr) {
+    return absl::NotFoundError(
+        fmt::format("unknown model '{}' in clone name '{}'; {}", base, name, KnownNames(models_)));
+  }
+  return clones_->Get(*model, std::stoi(std::string(digits)));
 }
 
 absl::StatusOr<ModelInfo> ParseModelInfo(std::string_view yaml_text,

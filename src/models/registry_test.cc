@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using ::tessera::testing::IsOkAndHolds;
 using ::tessera::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -146,6 +147,42 @@ TEST(RegistryTest, FindIsCaseInsensitiveAndListsKnownNames) {
   EXPECT_THAT(registry.Find("t5"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("unknown model 't5'; known "
                                                               "models: bert_base")));
+}
+
+TEST(RegistryTest, ResolvesClonesToTheirBaseModel) {
+  ASSERT_OK_AND_ASSIGN(ModelInfo model, ParseModelInfo(kValid, "m.yaml"));
+  ModelRegistry registry({model});
+  ASSERT_OK_AND_ASSIGN(const ModelInfo* clone, registry.Find("BERT-Base~7"));
+  EXPECT_EQ(clone->name, "bert_base~7");
+  EXPECT_EQ(clone->name, CloneName("bert_base", 7));
+  EXPECT_EQ(clone->clone_of, "bert_base");
+  EXPECT_TRUE(clone->aliases.empty());
+  EXPECT_EQ(clone->max_input, 512);
+  EXPECT_EQ(clone->input_unit, InputUnit::kTokens);
+  EXPECT_THAT(clone->source, HasSubstr("clone 7 of bert_base"));
+  // One ModelInfo per clone, shared by copies of the registry; clones are not listed.
+  EXPECT_THAT(registry.Find("bert_base~7"), IsOkAndHolds(clone));
+  ModelRegistry copy = registry;
+  EXPECT_THAT(copy.Find("bert~7"), IsOkAndHolds(clone));
+  EXPECT_EQ(registry.models().size(), 1u);
+  ASSERT_OK_AND_ASSIGN(const ModelInfo* zero, registry.Find("bert~0"));
+  EXPECT_EQ(zero->name, "bert_base~0");
+  EXPECT_EQ((*registry.Find("bert_base"))->clone_of, "");
+}
+
+TEST(RegistryTest, RejectsMalformedCloneNames) {
+  ASSERT_OK_AND_ASSIGN(ModelInfo model, ParseModelInfo(kValid, "m.yaml"));
+  ModelRegistry registry({model});
+  for (const char* name : {"bert_base~", "bert_base~07", "bert_base~-1", "bert_base~x",
+                           "bert_base~1234567890", "bert_base~1~2"}) {
+    EXPECT_THAT(registry.Find(name),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("a clone is named MODEL~K")))
+        << name;
+  }
+  EXPECT_THAT(registry.Find("t5~3"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("unknown model 't5' in clone name 't5~3'; known models: "
+                                 "bert_base")));
 }
 
 TEST(RegistryTest, BundledRegistryCoversEverySpellingInTheDatasets) {

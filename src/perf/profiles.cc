@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "fmt/core.h"
 #include "fmt/ranges.h"
@@ -218,17 +221,19 @@ const char* ProfileSourceName(ProfileSource source) {
       return "interpolated";
     case ProfileSource::kPredicted:
       return "predicted";
+    case ProfileSource::kStandIn:
+      return "stand-in";
   }
   return "?";
 }
 
 absl::StatusOr<ProfileSource> ParseProfileSource(std::string_view name) {
-  for (ProfileSource source :
-       {ProfileSource::kMeasured, ProfileSource::kInterpolated, ProfileSource::kPredicted}) {
+  for (ProfileSource source : {ProfileSource::kMeasured, ProfileSource::kInterpolated,
+                               ProfileSource::kPredicted, ProfileSource::kStandIn}) {
     if (name == ProfileSourceName(source)) return source;
   }
   return absl::InvalidArgumentError(
-      fmt::format("unknown source '{}'; use measured, interpolated or predicted", name));
+      fmt::format("unknown source '{}'; use measured, interpolated, predicted or stand-in", name));
 }
 
 std::string ProfileKey::ToString() const {
@@ -279,6 +284,80 @@ std::vector<std::string> ProfileTable::Models() const {
   std::set<std::string> models;
   for (const auto& [key, row] : rows_) models.insert(key.model);
   return {models.begin(), models.end()};
+}
+
+namespace {
+
+// Per (gpu, model): whether it has MIG rows, and the (input, batch, procs) measured on sm: rows.
+struct SmOnly {
+  bool mig = false;
+  std::set<std::tuple<int, int, int>> keys;
+};
+
+// The stand-in rows of one (gpu, model) for every MIG profile of `gpu` with a known SM count.
+absl::Status AddStandIns(const ProfileTable& table, const hw::GpuModel& gpu,
+                         const std::string& model, const SmOnly& seen,
+                         std::vector<ProfileRow>& out) {
+  for (const hw::MigProfile& profile : gpu.profiles) {
+    if (!profile.sms) continue;
+    for (const auto& [input, batch, procs] : seen.keys) {
+      absl::StatusOr<ProfileRow> row =
+          table.Lookup({gpu.name, hw::Partition::Sm(*profile.sms), model, input, batch, procs});
+      if (absl::IsNotFound(row.status()) || absl::IsOutOfRange(row.status())) continue;
+      RETURN_IF_ERROR(row.status());
+      row->key.partition = hw::Partition::Mig(profile.name);
+      row->source = ProfileSource::kStandIn;
+      out.push_back(*std::move(row));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ProfileTable> WithMigStandIns(ProfileTable table, const hw::Catalog& catalog) {
+  std::map<std::pair<std::string, std::string>, SmOnly> seen;  // by (gpu, model)
+  for (const auto& [key, row] : table.rows()) {
+    SmOnly& s = seen[{key.gpu, key.model}];
+    if (key.partition.kind == hw::PartitionKind::kMig) s.mig = true;
+    if (key.partition.kind == hw::PartitionKind::kSm)
+      s.keys.insert({key.input, key.batch, key.procs});
+  }
+  std::vector<ProfileRow> added;
+  for (const auto& [gpu_model, s] : seen) {
+    absl::StatusOr<const hw::GpuModel*> gpu = catalog.Find(gpu_model.first);
+    if (s.mig || s.keys.empty() || !gpu.ok() || (*gpu)->compute_slices == 0) continue;
+    RETURN_IF_ERROR(AddStandIns(table, **gpu, gpu_model.second, s, added));
+  }
+  for (ProfileRow& row : added) RETURN_IF_ERROR(table.Add(std::move(row)));
+  return table;
+}
+
+std::string MigStandInNote(const ProfileTable& table, const hw::GpuModel& gpu) {
+  std::set<std::string> stand_in;  // MIG profiles with stand-in rows
+  std::set<int> measured;          // SM counts of the GPU's sm: rows
+  ForEachGpuRow(table.rows(), gpu.name, [&](const ProfileRow& row) {
+    if (row.source == ProfileSource::kStandIn && row.key.partition.kind == hw::PartitionKind::kMig)
+      stand_in.insert(row.key.partition.mig_profile);
+    if (row.key.partition.kind == hw::PartitionKind::kSm) measured.insert(row.key.partition.sms);
+  });
+  std::vector<std::string> parts;
+  for (const hw::MigProfile& p : gpu.profiles) {
+    if (stand_in.count(p.name) == 0 || !p.sms) continue;
+    std::string part = fmt::format("{} = sm:{}", p.name, *p.sms);
+    auto above = measured.lower_bound(*p.sms);
+    if (above != measured.end() && *above != *p.sms && above != measured.begin()) {
+      part += fmt::format(" (interpolated between sm:{} and sm:{})", *std::prev(above), *above);
+    }
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) return "";
+  return fmt::format(
+      "MIG rows of {} are stand-ins read from SM-partition (green-context) measurements: {}; "
+      "optimistic: an SM partition measured alone draws on the whole GPU's memory bandwidth and "
+      "L2, "
+      "a MIG instance only on its slice of them",
+      gpu.name, fmt::join(parts, ", "));
 }
 
 }  // namespace tessera::perf

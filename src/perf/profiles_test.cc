@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tessera/base/status_matchers.h"
+#include "testing/bundled.h"
 
 namespace tessera::perf {
 namespace {
@@ -146,13 +147,87 @@ TEST(ProfileTableTest, DistinctValues) {
 }
 
 TEST(ProfileTableTest, SourceNamesRoundTrip) {
-  for (ProfileSource source :
-       {ProfileSource::kMeasured, ProfileSource::kInterpolated, ProfileSource::kPredicted}) {
+  for (ProfileSource source : {ProfileSource::kMeasured, ProfileSource::kInterpolated,
+                               ProfileSource::kPredicted, ProfileSource::kStandIn}) {
     EXPECT_THAT(ParseProfileSource(ProfileSourceName(source)),
                 ::tessera::testing::IsOkAndHolds(source));
   }
   EXPECT_THAT(ParseProfileSource("guessed"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown source 'guessed'")));
+}
+
+// resnet50 on sm:16, sm:32 and sm:64 (latency 64 / SMs per image at batch 1 and 2).
+ProfileTable SmOnlyTable() {
+  ProfileTable table;
+  for (int sms : {16, 32, 64}) {
+    for (int batch : {1, 2}) {
+      EXPECT_OK(table.Add(
+          Row(hw::Partition::Sm(sms), "resnet50", 224, batch, 64.0 * batch / sms, 100.0 * batch)));
+    }
+  }
+  return table;
+}
+
+// Stand-ins: exact SM counts copy the sm: rows; 1g.20gb (26 SMs) and 3g.40gb (60 SMs) are
+// interpolated; 7g.80gb (132 SMs) lies beyond sm:64 and gets no row. All are marked stand-in.
+TEST(MigStandInsTest, ReadsSmRowsAsMigProfiles) {
+  const hw::Catalog& catalog = testing::BundledCatalog();
+  ASSERT_OK_AND_ASSIGN(ProfileTable table, WithMigStandIns(SmOnlyTable(), catalog));
+  const ProfileRow* g1 = table.Find(Key(hw::Partition::Mig("1g.10gb"), "resnet50", 224, 2));
+  ASSERT_NE(g1, nullptr);
+  EXPECT_DOUBLE_EQ(g1->latency_ms, 8.0);
+  EXPECT_THAT(g1->memory_mib, Optional(200.0));
+  EXPECT_EQ(g1->source, ProfileSource::kStandIn);
+  const ProfileRow* g4 = table.Find(Key(hw::Partition::Mig("4g.40gb"), "resnet50", 224, 1));
+  ASSERT_NE(g4, nullptr);
+  EXPECT_DOUBLE_EQ(g4->latency_ms, 1.0);
+  const ProfileRow* g3 = table.Find(Key(hw::Partition::Mig("3g.40gb"), "resnet50", 224, 1));
+  ASSERT_NE(g3, nullptr);  // sm:60: 7/8 of the way from 2 ms (sm:32) to 1 ms (sm:64)
+  EXPECT_DOUBLE_EQ(g3->latency_ms, 2.0 - 28.0 / 32);
+  EXPECT_EQ(g3->source, ProfileSource::kStandIn);
+  const ProfileRow* g1x = table.Find(Key(hw::Partition::Mig("1g.20gb"), "resnet50", 224, 1));
+  ASSERT_NE(g1x, nullptr);  // sm:26: between 4 ms (sm:16) and 2 ms (sm:32)
+  EXPECT_DOUBLE_EQ(g1x->latency_ms, 4.0 - 2.0 * 10 / 16);
+  EXPECT_EQ(table.Find(Key(hw::Partition::Mig("7g.80gb"), "resnet50", 224, 1)), nullptr);
+  EXPECT_EQ(table.size(), 6u + 2 * 6);  // 1g.10gb, +me, 1g.20gb, 2g.20gb, 3g.40gb, 4g.40gb
+  EXPECT_OK(table.Lookup(Key(hw::Partition::Mig("3g.40gb"), "resnet50", 224, 2)));
+
+  const hw::GpuModel* h100 = *catalog.Find(kH100);
+  std::string note = MigStandInNote(table, *h100);
+  EXPECT_THAT(note, HasSubstr("1g.10gb = sm:16, "));
+  EXPECT_THAT(note, HasSubstr("3g.40gb = sm:60 (interpolated between sm:32 and sm:64)"));
+  EXPECT_THAT(note, HasSubstr("1g.20gb = sm:26 (interpolated between sm:16 and sm:32)"));
+  EXPECT_THAT(note, ::testing::Not(HasSubstr("7g.80gb")));
+  EXPECT_EQ(MigStandInNote(SmOnlyTable(), *h100), "");
+}
+
+// A model that has measured MIG rows keeps them and gets no stand-ins; other GPUs are untouched.
+TEST(MigStandInsTest, MeasuredMigRowsWin) {
+  ProfileTable small = SmallTable();  // resnet50 has a 3g.40gb row; bert_base only sm:32
+  ASSERT_OK_AND_ASSIGN(ProfileTable table, WithMigStandIns(small, testing::BundledCatalog()));
+  EXPECT_EQ(table.Partitions(kH100, "resnet50"), small.Partitions(kH100, "resnet50"));
+  const ProfileRow* bert = table.Find(Key(hw::Partition::Mig("2g.20gb"), "bert_base", 64, 8));
+  ASSERT_NE(bert, nullptr);
+  EXPECT_EQ(bert->source, ProfileSource::kStandIn);
+  EXPECT_EQ(table.Find(Key(hw::Partition::Mig("1g.10gb"), "bert_base", 64, 8)), nullptr);
+}
+
+// The bundled H100 table gains stand-ins for every MIG profile up to 7g.80gb (= sm:132).
+TEST(MigStandInsTest, BundledH100Table) {
+  const hw::Catalog& catalog = testing::BundledCatalog();
+  ASSERT_OK_AND_ASSIGN(ProfileTable measured,
+                       LoadProfileCsv(testing::DataPath("profiles/h100-sm-partitions.csv"), catalog,
+                                      testing::BundledRegistry()));
+  ASSERT_OK_AND_ASSIGN(ProfileTable table, WithMigStandIns(measured, catalog));
+  for (const char* profile : {"1g.10gb", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"}) {
+    EXPECT_FALSE(table.Batches(kH100, hw::Partition::Mig(profile), "resnet50", 224, 1).empty())
+        << profile;
+  }
+  const ProfileRow* whole = table.Find(Key(hw::Partition::Mig("7g.80gb"), "resnet50", 224, 8));
+  const ProfileRow* sm = measured.Find(Key(hw::Partition::Sm(132), "resnet50", 224, 8));
+  ASSERT_NE(whole, nullptr);
+  ASSERT_NE(sm, nullptr);
+  EXPECT_DOUBLE_EQ(whole->latency_ms, sm->latency_ms);
 }
 
 }  // namespace

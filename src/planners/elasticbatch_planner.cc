@@ -1,19 +1,23 @@
 // The "elasticbatch" planner: MIG configurations chosen by *simulated* capacity (after Qi et al.,
 // IEEE TPDS 35(10), 2024, whose bucketing rule and predictor are not public: this is our design).
 //
-// Per model (one input bucket at its largest input size) every profiled MIG configuration
-// (partition, batch, MPS procs <= 3) with batch latency <= SLO is a candidate. Its capacity is the
-// largest Poisson rate one instance serves with >= 99.5% of requests within the SLO: bisection
-// below procs x batch / latency, each step a short deterministic simulation of a one-instance plan.
-// Candidates are visited by that upper bound per unit of cost and skipped once it cannot beat the
-// best simulated capacity per unit found. (1) For three costs (compute slices, GPU share =
-// max(compute, memory) share in slices, memory slices) each model gets floor(provisioned /
-// capacity) instances of its best configuration per unit plus one right-sized instance (the
-// cheapest whose simulated instance meets the rest); the packing (PackMigInstances) with the fewest
-// GPUs wins. (2) Local search: a model moves to the best configuration of one MIG profile when that
-// packs onto fewer GPUs, or as many with less GPU share. (3) Pooling: a model's last instance is
-// dropped or shrunk while all its instances, simulated together behind the router, still meet the
-// rate. The capacities absorb Poisson burstiness, so provision the mean rate (rate quantile 0).
+// A model whose inputs vary is split into input buckets (internal/input_buckets.h: exact dynamic
+// programming over the sizes, minimizing the expected GPU time of padded requests); each (model,
+// bucket) is planned as a model of its own at the bucket's bound, with the bucket's share of the
+// rate, and its instances serve [input_min, input_max]. Per (model, bucket) every profiled MIG
+// configuration (partition, batch, MPS procs <= 3) with batch latency <= SLO is a candidate. Its
+// capacity is the largest Poisson rate one instance serves with >= 99.5% of requests within the
+// SLO: bisection below procs x batch / latency, each step a short deterministic simulation of a
+// one-instance plan. Candidates are visited by that upper bound per unit of cost and skipped once
+// it cannot beat the best simulated capacity per unit found. (1) For three costs (compute slices,
+// GPU share = max(compute, memory) share in slices, memory slices) each model gets
+// floor(provisioned / capacity) instances of its best configuration per unit plus one right-sized
+// instance (the cheapest whose simulated instance meets the rest); the packing (PackMigInstances)
+// with the fewest GPUs wins. (2) Local search: a model moves to the best configuration of one MIG
+// profile when that packs onto fewer GPUs, or as many with less GPU share. (3) Pooling: a model's
+// last instance is dropped or shrunk while all its instances, simulated together behind the router,
+// still meet the rate. The capacities absorb Poisson burstiness, so provision the mean rate (rate
+// quantile 0).
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -28,10 +32,12 @@
 
 #include "fmt/core.h"
 #include "fmt/ranges.h"
+#include "internal/input_buckets.h"
 #include "internal/makers.h"
 #include "internal/mig_candidates.h"
 #include "internal/simulated_capacity.h"
 #include "tessera/base/status.h"
+#include "tessera/perf/profiles.h"
 #include "tessera/planners/common.h"
 #include "tessera/sim/simulator.h"
 #include "tessera/workload/arrivals.h"
@@ -57,15 +63,39 @@ absl::StatusOr<std::vector<Configuration>> Provision(const CostFn& cost, const C
   return out;
 }
 
-ModelPlanSummary Summarize(const workload::WorkloadModel& m, double provisioned,
-                           const std::vector<Configuration>& chosen) {
-  ModelPlanSummary s{m.model, m.demand.rate_rps, provisioned, 0, {}};
+// One (model, input bucket)'s candidates and the cache of their simulated capacities, shared by
+// the variants. `model` is the bucket as a model of its own: the workload model with its input
+// fixed at the bucket's bound and the bucket's share of the rate.
+struct ModelState {
+  const workload::WorkloadModel* model = nullptr;
+  std::vector<Configuration> configs;
+  std::unique_ptr<CapacityCache> cache;
+  int trimmed = 0;  // instances dropped or shrunk by pooling, over all tries
+  std::unique_ptr<workload::WorkloadModel> bucket_model;  // what `model` points to
+  InputBucket bucket;                                     // the inputs it serves
+  int buckets = 1;                                        // of its workload model
+};
+
+// What the plan gives workload model `m` over the instances `choice[i]` of its buckets' states.
+ModelPlanSummary Summarize(const workload::WorkloadModel& m, const std::vector<ModelState>& states,
+                           const std::vector<std::vector<Configuration>>& choice,
+                           const PlannerOptions& options) {
+  ModelPlanSummary s{m.model, m.demand.rate_rps, 0, 0, {}};
   std::map<std::string, int> counts;
   std::vector<std::string> order;
-  for (const Configuration& c : chosen) {
-    s.capacity_rps += c.capacity_rps;
-    std::string text = ConfigText(c);
-    if (counts[text]++ == 0) order.push_back(text);
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (states[i].model->model != m.model) continue;
+    s.provisioned_rps += InflatedRate(states[i].model->demand.rate_rps, options);
+    std::string prefix =
+        states[i].buckets == 1
+            ? ""
+            : fmt::format("inputs {}..{}: ", std::max(states[i].bucket.input_min, 1),
+                          states[i].bucket.input_max);
+    for (const Configuration& c : choice[i]) {
+      s.capacity_rps += c.capacity_rps;
+      std::string text = prefix + ConfigText(c);
+      if (counts[text]++ == 0) order.push_back(text);
+    }
   }
   for (const std::string& text : order) {
     s.configurations.push_back(fmt::format("{} x{}", text, counts[text]));
@@ -73,15 +103,7 @@ ModelPlanSummary Summarize(const workload::WorkloadModel& m, double provisioned,
   return s;
 }
 
-// One model's candidates and the cache of their simulated capacities, shared by the variants.
-struct ModelState {
-  const workload::WorkloadModel* model;
-  std::vector<Configuration> configs;
-  std::unique_ptr<CapacityCache> cache;
-  int trimmed = 0;  // instances dropped or shrunk by pooling, over all tries
-};
-
-// The instances of a plan per model (in workload order), their packing and total GPU share.
+// The instances of a plan per (model, bucket) state, their packing and total GPU share.
 struct Scored {
   std::vector<std::vector<Configuration>> choice;
   std::vector<hw::PlacedLayout> layouts;
@@ -216,54 +238,82 @@ absl::StatusOr<Scored> Improve(const PlanningInputs& in, const hw::LayoutSpace& 
   return current;
 }
 
-// Every model's candidates; a problem per model that cannot be served at all.
+// The state of one bucket of `m`: a model of its own at the bucket's bound and share of the rate.
+ModelState BucketState(const PlanningInputs& in, const hw::LayoutSpace& space,
+                       const workload::WorkloadModel& m, const InputBucket& bucket, int buckets) {
+  ModelState s;
+  s.bucket_model = std::make_unique<workload::WorkloadModel>(m);
+  s.bucket_model->input = {.kind = workload::InputDistribution::Kind::kFixed,
+                           .fixed = bucket.input_max};
+  s.bucket_model->demand.rate_rps = m.demand.rate_rps * bucket.mass;
+  s.model = s.bucket_model.get();
+  s.configs = AcceptableAtInput(in, space, *s.model, bucket.input_max);
+  s.cache = std::make_unique<CapacityCache>(in, space.gpu(), *s.model);
+  s.bucket = bucket;
+  s.buckets = buckets;
+  return s;
+}
+
+// Every (model, bucket)'s candidates; a problem per bucket that cannot be served at all.
 absl::StatusOr<std::vector<ModelState>> Candidates(const PlanningInputs& in,
                                                    const hw::LayoutSpace& space,
+                                                   const PlannerOptions& options,
                                                    PlanSummary& summary,
                                                    std::vector<std::string>& problems) {
   std::vector<ModelState> states;
   for (const workload::WorkloadModel& m : in.workload->models) {
-    int input = m.input.MaxSize();
-    if (m.input.kind != workload::InputDistribution::Kind::kFixed) {
-      summary.notes.push_back(
-          fmt::format("{}: inputs vary; one bucket at the largest size {} (bucketing not yet done)",
-                      m.model, input));
+    ASSIGN_OR_RETURN(ModelBuckets buckets, ChooseInputBuckets(in, space, m, options));
+    if (!buckets.note.empty()) summary.notes.push_back(buckets.note);
+    for (const InputBucket& bucket : buckets.buckets) {
+      int count = static_cast<int>(buckets.buckets.size());
+      ModelState s = BucketState(in, space, m, bucket, count);
+      Configuration best;
+      if (!s.configs.empty()) {
+        ASSIGN_OR_RETURN(best,
+                         MostPerCost(CostVariants(space.gpu())[0].second, s.configs, *s.cache));
+      }
+      if (s.configs.empty() || best.capacity_rps <= 0) {
+        problems.push_back(
+            fmt::format("{}: no profiled MIG configuration (input {}, <= {} procs) "
+                        "serves any load within SLO {:.4g} ms",
+                        m.model, bucket.input_max, kMaxProcs, m.slo_ms));
+        continue;
+      }
+      states.push_back(std::move(s));
     }
-    ModelState s{&m, Acceptable(in, space, m, input),
-                 std::make_unique<CapacityCache>(in, space.gpu(), m)};
-    Configuration best;
-    if (!s.configs.empty()) {
-      ASSIGN_OR_RETURN(best, MostPerCost(CostVariants(space.gpu())[0].second, s.configs, *s.cache));
-    }
-    if (s.configs.empty() || best.capacity_rps <= 0) {
-      problems.push_back(
-          fmt::format("{}: no profiled MIG configuration (input {}, <= {} procs) "
-                      "serves any load within SLO {:.4g} ms",
-                      m.model, input, kMaxProcs, m.slo_ms));
-      continue;
-    }
-    states.push_back(std::move(s));
   }
   return states;
 }
 
-// The plan of the chosen configurations, packed as `best.layouts`.
+// The plan of the chosen configurations, packed as `best.layouts`; each assignment serves its
+// bucket's inputs (a model's buckets have distinct bounds, which identify them).
 plan::Plan BuildPlan(const hw::GpuModel& gpu, const Scored& best,
                      const std::vector<ModelState>& states, const workload::Workload& w) {
   std::vector<MigInstance> instances;
+  std::map<std::pair<std::string, int>, int> input_min;  // by (model, bound)
   for (size_t i = 0; i < states.size(); ++i) {
-    for (const Configuration& c : best.choice[i]) instances.push_back({states[i].model->model, c});
+    const std::string& model = states[i].model->model;
+    input_min[{model, states[i].bucket.input_max}] = states[i].bucket.input_min;
+    for (const Configuration& c : best.choice[i]) instances.push_back({model, c});
   }
   std::string name = w.name.empty() ? kName : fmt::format("{}-{}", w.name, kName);
-  return PlanFromLayouts(gpu, best.layouts, instances, name, kName);
+  plan::Plan plan = PlanFromLayouts(gpu, best.layouts, instances, name, kName);
+  for (plan::PlanGpu& g : plan.gpus) {
+    for (plan::PlanPartition& p : g.partitions) {
+      for (plan::Assignment& a : p.assignments) a.input_min = input_min.at({a.model, a.input_max});
+    }
+  }
+  return plan;
 }
 
 class ElasticBatchPlanner : public Planner {
  public:
   std::string name() const override { return kName; }
   std::string description() const override {
-    return "ElasticBatch-style (TPDS'24; our design): per model the MIG configuration with the "
-           "most simulated capacity (Poisson rate served >= 99.5% within SLO) per unit of cost, "
+    return "ElasticBatch-style (TPDS'24; our design): varying inputs split into buckets by exact "
+           "dynamic programming on the expected padded cost; per (model, bucket) the MIG "
+           "configuration with the most simulated capacity (Poisson rate served >= 99.5% within "
+           "SLO) per unit of cost, "
            "replicated plus a right-sized rest, improved by local search and pooled trimming, "
            "packed with exact MIG placements; provisions the mean rate (use rate quantile 0)";
   }
@@ -285,8 +335,11 @@ class ElasticBatchPlanner : public Planner {
         ">= {}% within SLO in simulation; provisioned at quantile {} (simulated capacities absorb "
         "Poisson bursts: quantile 0 is intended)",
         kMaxProcs, 100 * kTargetAttainment, options.rate_quantile));
+    std::string stand_ins = perf::MigStandInNote(*in.profiles, *gpu);
+    if (!stand_ins.empty()) summary.notes.push_back(std::move(stand_ins));
     std::vector<std::string> problems;
-    ASSIGN_OR_RETURN(std::vector<ModelState> states, Candidates(in, space, summary, problems));
+    ASSIGN_OR_RETURN(std::vector<ModelState> states,
+                     Candidates(in, space, options, summary, problems));
     if (!problems.empty()) {
       return MarkInfeasible(std::move(result), fmt::format("{}", fmt::join(problems, "; ")));
     }
@@ -309,10 +362,9 @@ class ElasticBatchPlanner : public Planner {
         "model's instances trimmed by pooled simulation)",
         fmt::join(tried, ", "), best_name, best->layouts.size(), simulated));
     size_t instances = 0;
-    for (size_t i = 0; i < states.size(); ++i) {
-      double provisioned = InflatedRate(states[i].model->demand.rate_rps, options);
-      summary.models.push_back(Summarize(*states[i].model, provisioned, best->choice[i]));
-      instances += best->choice[i].size();
+    for (const std::vector<Configuration>& chosen : best->choice) instances += chosen.size();
+    for (const workload::WorkloadModel& m : in.workload->models) {
+      summary.models.push_back(Summarize(m, states, best->choice, options));
     }
     summary.gpus = static_cast<int>(best->layouts.size());
     if (summary.gpus > options.max_gpus) {

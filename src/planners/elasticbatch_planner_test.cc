@@ -1,8 +1,11 @@
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fmt/core.h"
+#include "fmt/ranges.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "internal/makers.h"
@@ -11,10 +14,13 @@
 #include "tessera/base/status_matchers.h"
 #include "tessera/planners/common.h"
 #include "tessera/planners/planner.h"
+#include "tessera/sim/simulator.h"
+#include "tessera/workload/arrivals.h"
 
 namespace tessera::planners {
 namespace {
 
+using ::tessera::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kGpu[] = "A100-SXM4-80GB";
@@ -42,6 +48,53 @@ class ElasticBatchPlannerTest : public ::testing::Test {
     };
     add("1g.10gb", 4, 3);
     add("2g.20gb", 3, 1.4);
+  }
+
+  // bert_base at inputs 64, 128 and 256 on 1g.10gb and 2g.20gb: latency proportional to the input,
+  // (base + per_item x batch) x input / 64.
+  void BertProfiles() {
+    auto add = [&](const std::string& profile, double base_ms, double per_item_ms) {
+      for (int input : {64, 128, 256}) {
+        for (int b : {1, 2, 4, 8}) {
+          perf::ProfileRow row;
+          row.key = {kGpu, hw::Partition::Mig(profile), "bert_base", input, b, 1};
+          row.latency_ms = (base_ms + per_item_ms * b) * input / 64;
+          ASSERT_OK(profiles_.Add(row));
+        }
+      }
+    };
+    add("1g.10gb", 2, 1);
+    add("2g.20gb", 1.5, 0.5);
+  }
+
+  // bert_base with 90% of its requests at 64 tokens and 10% at 256, SLO 30 ms.
+  workload::Workload Bert(double rate_rps) const {
+    workload::WorkloadModel m;
+    m.model = "bert_base";
+    m.slo_ms = 30;
+    m.input.kind = workload::InputDistribution::Kind::kEmpirical;
+    m.input.sizes = {64, 256};
+    m.input.weights = {0.9, 0.1};
+    m.demand.kind = workload::Demand::Kind::kPoisson;
+    m.demand.rate_rps = rate_rps;
+    workload::Workload w;
+    w.name = "bert";
+    w.models.push_back(std::move(m));
+    return w;
+  }
+
+  // The fraction of requests within SLO when `plan` serves `w` for `duration_s` seconds.
+  double Simulated(const plan::Plan& plan, const workload::Workload& w, double duration_s) const {
+    auto sources = workload::MakeArrivalSources(w, registry_, {duration_s, 7});
+    EXPECT_OK(sources.status());
+    if (!sources.ok()) return 0;
+    sim::SimOptions options;
+    options.duration_s = duration_s;
+    options.seed = 7;
+    absl::StatusOr<sim::SimResult> r =
+        sim::Simulate({&plan, &w, &profiles_, &catalog_}, *std::move(sources), options);
+    EXPECT_OK(r.status());
+    return r.ok() ? r->models.at(0).SloAttainment() : 0;
   }
 
   workload::WorkloadModel Resnet(double slo_ms, double rate_rps) const {
@@ -149,6 +202,90 @@ TEST_F(ElasticBatchPlannerTest, ParvaScenarioOne) {
   EXPECT_EQ(result.plan.planner, "elasticbatch");
   EXPECT_EQ(result.summary.models.size(), w.models.size());
   EXPECT_OK(plan::ValidatePlan(result.plan, {&catalog_, &profiles_, &w, &registry_}));
+}
+
+// A model whose inputs vary is split into buckets, each served by its own instances: the plan is
+// valid, covers both sizes with disjoint ranges, says so in its notes, and holds the SLO in
+// simulation.
+TEST_F(ElasticBatchPlannerTest, BucketedPlanIsValidAndHoldsTheSlo) {
+  BertProfiles();
+  workload::Workload w = Bert(600);
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(result.summary.feasible) << result.summary.reason;
+  EXPECT_OK(plan::ValidatePlan(result.plan, {&catalog_, &profiles_, &w, &registry_}));
+  std::set<std::pair<int, int>> ranges;
+  for (const plan::PlanGpu& g : result.plan.gpus) {
+    for (const plan::PlanPartition& p : g.partitions) {
+      for (const plan::Assignment& a : p.assignments) ranges.insert({a.input_min, a.input_max});
+    }
+  }
+  EXPECT_EQ(ranges, (std::set<std::pair<int, int>>{{0, 64}, {65, 256}}));
+  std::string notes = fmt::format("{}", fmt::join(result.summary.notes, "\n"));
+  EXPECT_THAT(notes, HasSubstr("bert_base: 2 input bucket(s) (automatic"));
+  EXPECT_THAT(notes, HasSubstr("1..64 90.0%, 65..256 10.0%"));
+  ASSERT_EQ(result.summary.models.size(), 1u);
+  EXPECT_NEAR(result.summary.models[0].provisioned_rps, 600, 1e-9);
+  EXPECT_GE(Simulated(result.plan, w, 30), 0.99);
+}
+
+// Where padding matters (90% of requests at a quarter of the largest size), bucketing needs no
+// more GPUs than padding everything to the largest size, and fewer compute slices.
+TEST_F(ElasticBatchPlannerTest, BucketingNeedsNoMoreGpusThanPadding) {
+  BertProfiles();
+  workload::Workload w = Bert(2400);
+  options_.input_buckets = 1;
+  ASSERT_OK_AND_ASSIGN(PlanResult padded, planner_->Run(Inputs(&w), options_));
+  options_.input_buckets = 0;
+  ASSERT_OK_AND_ASSIGN(PlanResult bucketed, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(padded.summary.feasible) << padded.summary.reason;
+  ASSERT_TRUE(bucketed.summary.feasible) << bucketed.summary.reason;
+  EXPECT_LE(bucketed.summary.gpus, padded.summary.gpus);
+  const hw::GpuModel* gpu = *catalog_.Find(kGpu);
+  auto slices = [&](const plan::Plan& plan) {
+    int total = 0;
+    for (const plan::PlanGpu& g : plan.gpus) {
+      for (const plan::PlanPartition& p : g.partitions) {
+        total += gpu->FindProfile(p.partition.mig_profile)->compute_slices;
+      }
+    }
+    return total;
+  };
+  EXPECT_LT(slices(bucketed.plan), slices(padded.plan));
+  EXPECT_THAT(fmt::format("{}", fmt::join(padded.summary.notes, "\n")),
+              HasSubstr("one bucket at the largest size 256 (buckets: 1)"));
+  EXPECT_OK(plan::ValidatePlan(bucketed.plan, {&catalog_, &profiles_, &w, &registry_}));
+}
+
+// At most K buckets: K = 5 on two sizes gives two; a negative count is rejected.
+TEST_F(ElasticBatchPlannerTest, BucketCountOption) {
+  BertProfiles();
+  workload::Workload w = Bert(300);
+  options_.input_buckets = 5;
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(result.summary.feasible) << result.summary.reason;
+  EXPECT_THAT(fmt::format("{}", fmt::join(result.summary.notes, "\n")),
+              HasSubstr("2 input bucket(s) (at most 5)"));
+  options_.input_buckets = -1;
+  EXPECT_THAT(planner_->Run(Inputs(&w), options_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("input_buckets")));
+}
+
+// The H100 profiles hold only SM partitions: with the MIG stand-ins the planner serves the bundled
+// H100 example on MIG instances, validly, and says the rows are stand-ins.
+TEST_F(ElasticBatchPlannerTest, H100StandIns) {
+  ASSERT_OK_AND_ASSIGN(
+      perf::ProfileTable measured,
+      perf::LoadProfileCsv(data_ + "/profiles/h100-sm-partitions.csv", catalog_, registry_));
+  ASSERT_OK_AND_ASSIGN(profiles_, perf::WithMigStandIns(std::move(measured), catalog_));
+  ASSERT_OK_AND_ASSIGN(
+      workload::Workload w,
+      workload::LoadWorkloadFile(data_ + "/examples/h100-sm.workload.yaml", registry_));
+  options_.gpu = "h100";
+  ASSERT_OK_AND_ASSIGN(PlanResult result, planner_->Run(Inputs(&w), options_));
+  ASSERT_TRUE(result.summary.feasible) << result.summary.reason;
+  EXPECT_OK(plan::ValidatePlan(result.plan, {&catalog_, &profiles_, &w, &registry_}));
+  EXPECT_THAT(fmt::format("{}", fmt::join(result.summary.notes, "\n")),
+              HasSubstr("MIG rows of H100-SXM5-80GB are stand-ins"));
 }
 
 }  // namespace

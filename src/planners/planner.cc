@@ -18,6 +18,7 @@ const std::vector<Entry>& Entries() {
   static const std::vector<Entry> entries = {
       {"elasticbatch", internal::MakeElasticBatchPlanner},
       {"ilp", internal::MakeIlpPlanner},
+      {"gpulet", internal::MakeGpuletPlanner},
       {"parva", internal::MakeParvaPlanner},
       {"static-mig", internal::MakeStaticMigPlanner},
       {"whole-gpu", internal::MakeWholeGpuPlanner},
@@ -36,6 +37,7 @@ absl::Status PlannerOptions::Validate() const {
   if (!(window_s > 0)) return bad("window_s", "must be positive");
   if (max_gpus <= 0) return bad("max_gpus", "must be positive");
   if (!(time_limit_s > 0)) return bad("time_limit_s", "must be positive (seconds)");
+  if (input_buckets < 0) return bad("input_buckets", "must be >= 0 (0: automatic, 1: none)");
   return absl::OkStatus();
 }
 

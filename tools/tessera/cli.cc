@@ -6,6 +6,9 @@
 
 namespace tessera::cli {
 
+// `tessera generate planning-case` (generate_command.cc).
+void AddGenerateCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+
 int ReportError(const absl::Status& status, std::ostream& err) {
   err << "tessera: error: " << status.message() << "\n";
   switch (status.code()) {
@@ -34,6 +37,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddCompareCommand(app, out, err, exit_code);
   AddValidateCommand(app, out, err, exit_code);
   AddSimulateCommand(app, out, err, exit_code);
+  AddGenerateCommands(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name

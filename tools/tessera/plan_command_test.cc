@@ -58,12 +58,45 @@ TEST(PlanCommandTest, UnknownPlannerAndBadOptionsAreUserErrors) {
 }
 
 TEST(PlanCommandTest, InfeasibleIsAUserErrorWithTheReason) {
+  // H100 profiles (SM partitions, read as MIG stand-ins on an H100) say nothing of an A100.
   Result r = Tessera({"plan", "--workload", Data("examples/h100-sm.workload.yaml"), "--profiles",
-                      Data("profiles/h100-sm-partitions.csv"), "--gpu", "h100", "--planner",
+                      Data("profiles/h100-sm-partitions.csv"), "--gpu", "a100-80gb", "--planner",
                       "static-mig"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.out, HasSubstr("INFEASIBLE"));
-  EXPECT_THAT(r.err, HasSubstr("no feasible plan: no MIG profiles profiled for H100-SXM5-80GB"));
+  EXPECT_THAT(r.err, HasSubstr("no feasible plan: no MIG profiles profiled for A100-SXM4-80GB"));
+}
+
+TEST(PlanCommandTest, RateScaleMultipliesEveryRate) {
+  Result r =
+      Tessera(Scenario(1, {"--planner", "parva", "--rate-quantile", "0", "--rate-scale", "2"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // slo1 asks 19 req/s of bert_base and 353 of densenet121: doubled, and provisioned as such.
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("bert_base +38 +38 "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("densenet121 +706 +706 "));
+  for (const char* bad : {"0", "-2"}) {
+    Result b = Tessera(Scenario(1, {"--planner", "parva", "--rate-scale", bad}));
+    EXPECT_EQ(b.code, 1) << bad;
+    EXPECT_THAT(b.err,
+                HasSubstr(std::string("--rate-scale ") + bad + ": must be a positive number"));
+  }
+}
+
+TEST(PlanCommandTest, GpuletPlansTheH100Mix) {
+  std::string out = ::testing::TempDir() + "/h100-mix-gpulet.plan.yaml";
+  std::vector<std::string> inputs = {"--workload", Data("examples/h100-mix.workload.yaml"),
+                                     "--profiles", Data("profiles/h100-sm-partitions.csv")};
+  std::vector<std::string> plan = {"plan",         "--gpu", "h100", "--planner", "gpulet",
+                                   "--rate-scale", "0.2",   "-o",   out};
+  plan.insert(plan.end(), inputs.begin(), inputs.end());
+  Result r = Tessera(plan);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("planner gpulet: feasible (heuristic)"));
+  EXPECT_THAT(r.out, HasSubstr("2 x interference x latency <= SLO"));
+  std::vector<std::string> validate = {"validate", "--plan", out};
+  validate.insert(validate.end(), inputs.begin(), inputs.end());
+  Result v = Tessera(validate);
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
 }
 
 TEST(CompareCommandTest, EveryPlannerOnOneScenarioInOneTable) {

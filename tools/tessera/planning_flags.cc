@@ -1,6 +1,10 @@
 #include "planning_flags.h"
 
+#include <cmath>
+
+#include "fmt/core.h"
 #include "tessera/base/status.h"
+#include "tessera/workload/scale.h"
 
 namespace tessera::cli {
 
@@ -12,6 +16,9 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags& f) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--gpu", f.planning.gpu, "GPU model to plan for (name or alias)")->required();
+  cmd->add_option("--rate-scale", f.rate_scale,
+                  "Multiply every model's request rate by this factor (> 0)")
+      ->capture_default_str();
   cmd->add_option("--rate-quantile", f.planning.rate_quantile,
                   "Provision each model at this quantile of its Poisson count per window (0: the "
                   "mean rate)")
@@ -24,6 +31,23 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags& f) {
   cmd->add_option("--time-limit", f.planning.time_limit_s,
                   "Seconds the exact planner (ilp) may search before returning its best plan")
       ->capture_default_str();
+  cmd->add_option("--buckets", f.planning.input_buckets,
+                  "Input buckets per model with varying inputs (elasticbatch): 0 automatic, 1 none "
+                  "(pad to the largest size), K at most K")
+      ->capture_default_str();
+}
+
+absl::Status CheckRateScale(double rate_scale) {
+  if (rate_scale > 0 && std::isfinite(rate_scale)) return absl::OkStatus();
+  return absl::InvalidArgumentError(fmt::format(
+      "--rate-scale {}: must be a positive number (1 keeps the workload's rates)", rate_scale));
+}
+
+absl::StatusOr<workload::Workload> ScaledWorkload(const std::string& path, double rate_scale,
+                                                  const models::ModelRegistry& registry) {
+  RETURN_IF_ERROR(CheckRateScale(rate_scale));
+  ASSIGN_OR_RETURN(workload::Workload w, workload::LoadWorkloadFile(path, registry));
+  return workload::ScaleRates(w, rate_scale);
 }
 
 absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& f) {
@@ -33,8 +57,10 @@ absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& 
   ASSIGN_OR_RETURN(in->gpu, in->catalog.Find(f.planning.gpu));
   f.planning.gpu = in->gpu->name;
   ASSIGN_OR_RETURN(in->registry, models::LoadDefaultModelRegistry());
-  ASSIGN_OR_RETURN(in->workload, workload::LoadWorkloadFile(f.workload, in->registry));
-  ASSIGN_OR_RETURN(in->profiles, perf::LoadProfileCsv(f.profiles, in->catalog, in->registry));
+  ASSIGN_OR_RETURN(in->workload, ScaledWorkload(f.workload, f.rate_scale, in->registry));
+  ASSIGN_OR_RETURN(perf::ProfileTable profiles,
+                   perf::LoadProfileCsv(f.profiles, in->catalog, in->registry));
+  ASSIGN_OR_RETURN(in->profiles, perf::WithMigStandIns(std::move(profiles), in->catalog));
   return in;
 }
 

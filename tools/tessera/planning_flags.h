@@ -19,10 +19,20 @@ struct PlanningFlags {
   std::string workload;
   std::string profiles;
   planners::PlannerOptions planning;
+  double rate_scale = 1.0;  // every model's rate is multiplied by this (workload::ScaleRates)
 };
 
-// Registers --workload, --profiles, --gpu, --rate-quantile, --window and --mig-profiles.
+// Registers --workload, --profiles, --gpu, --rate-scale, --rate-quantile, --window,
+// --mig-profiles, --time-limit and --buckets.
 void AddPlanningFlags(CLI::App* cmd, PlanningFlags& flags);
+
+// OK, or InvalidArgument naming --rate-scale unless `rate_scale` is a finite positive number.
+absl::Status CheckRateScale(double rate_scale);
+
+// The workload at `path` with its rates multiplied by `rate_scale` (workload::ScaleRates), after
+// CheckRateScale.
+absl::StatusOr<workload::Workload> ScaledWorkload(const std::string& path, double rate_scale,
+                                                  const models::ModelRegistry& registry);
 
 // Everything a planner reads, loaded from the flags; `planning()` points into it, so it lives in
 // one place (the unique_ptr) for as long as it is used.
@@ -35,8 +45,10 @@ struct LoadedInputs {
   planners::PlanningInputs planning() const { return {&catalog, &profiles, &workload, &registry}; }
 };
 
-// Validates the planner options, loads the catalog, registry, workload and profiles, and sets
-// flags.planning.gpu to the catalog's canonical name.
+// Validates the planner options, loads the catalog, registry, workload (its rates multiplied by
+// --rate-scale) and profiles (with perf::WithMigStandIns), and sets flags.planning.gpu to the
+// catalog's canonical name.
+// InvalidArgument naming --rate-scale unless it is a positive number.
 absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& flags);
 
 }  // namespace tessera::cli

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "fmt/core.h"
+#include "planning_flags.h"
 #include "tessera/base/status.h"
 #include "tessera/hw/catalog.h"
 #include "tessera/models/registry.h"
@@ -14,6 +15,7 @@
 #include "tessera/plan/plan.h"
 #include "tessera/sim/simulator.h"
 #include "tessera/workload/arrivals.h"
+#include "tessera/workload/scale.h"
 #include "tessera/workload/workload.h"
 
 namespace tessera::cli {
@@ -25,7 +27,8 @@ struct SimulateOptions {
   std::string profiles;
   std::string trace;  // a plain `timestamp_s,model[,input_size]` CSV replacing every model's demand
   std::string router = "shortest-expected-completion";
-  std::string output;  // also write the JSON metrics here
+  std::string output;       // also write the JSON metrics here
+  double rate_scale = 1.0;  // every model's rate is multiplied by this (workload::ScaleRates)
   sim::SimOptions sim;
   bool no_drain = false;
   bool json = false;
@@ -38,6 +41,7 @@ std::vector<std::string> EffectiveCommandLine(const SimulateOptions& o) {
   std::vector<std::string> line = {"tessera",    "simulate", "--plan",     o.plan,
                                    "--workload", o.workload, "--profiles", o.profiles};
   if (!o.trace.empty()) line.insert(line.end(), {"--trace", o.trace});
+  line.insert(line.end(), {"--rate-scale", fmt::format("{}", o.rate_scale)});
   line.insert(line.end(),
               {"--duration", fmt::format("{}", o.sim.duration_s), "--seed",
                std::to_string(o.sim.seed), "--router", o.router, "--batch-timeout-ms",
@@ -51,12 +55,16 @@ std::vector<std::string> EffectiveCommandLine(const SimulateOptions& o) {
 absl::Status RunSimulate(SimulateOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(hw::Catalog catalog, hw::LoadDefaultCatalog());
   ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
+  RETURN_IF_ERROR(CheckRateScale(o.rate_scale));
   ASSIGN_OR_RETURN(workload::Workload workload, workload::LoadWorkloadFile(o.workload, registry));
   if (!o.trace.empty()) {
     ASSIGN_OR_RETURN(workload, workload::WithCsvTrace(workload, o.trace, registry));
   }
-  ASSIGN_OR_RETURN(perf::ProfileTable profiles,
+  ASSIGN_OR_RETURN(workload, workload::ScaleRates(workload, o.rate_scale));
+  ASSIGN_OR_RETURN(perf::ProfileTable measured,
                    perf::LoadProfileCsv(o.profiles, catalog, registry));
+  ASSIGN_OR_RETURN(perf::ProfileTable profiles,
+                   perf::WithMigStandIns(std::move(measured), catalog));
   ASSIGN_OR_RETURN(plan::Plan plan, plan::LoadPlanFile(o.plan));
   absl::Status valid = plan::ValidatePlan(plan, {&catalog, &profiles, &workload, &registry});
   if (!valid.ok()) {
@@ -101,6 +109,10 @@ void AddSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int
   cmd->add_option("--trace", o->trace,
                   "CSV trace timestamp_s,model[,input_size] that replaces every model's demand")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--rate-scale", o->rate_scale,
+                  "Multiply every model's request rate by this factor (> 0; a trace replays "
+                  "scale times faster or denser)")
+      ->capture_default_str();
   cmd->add_option("--duration", o->sim.duration_s, "Seconds of arrivals to simulate")
       ->capture_default_str();
   cmd->add_option("--seed", o->sim.seed, "Seed of every random stream")->capture_default_str();

@@ -2,6 +2,7 @@
 #include "cli_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace tessera::cli {
 namespace {
@@ -100,6 +101,30 @@ TEST(SimulateCommandTest, BadOptionsAreUserErrors) {
   EXPECT_THAT(r.err, HasSubstr("unknown router 'random'"));
   r = Tessera({"simulate", "--plan", "/nonexistent.yaml"});
   EXPECT_EQ(r.code, 1);
+}
+
+// Total arrivals of a `simulate --json` run.
+int64_t Arrivals(const std::string& json) {
+  const nlohmann::json parsed = nlohmann::json::parse(json);
+  int64_t n = 0;
+  for (const auto& m : parsed["models"]) n += m["arrivals"].get<int64_t>();
+  return n;
+}
+
+TEST(SimulateCommandTest, RateScaleMultipliesTheArrivals) {
+  Result base = Tessera(H100Example({"--duration", "10", "--json"}));
+  Result twice = Tessera(H100Example({"--duration", "10", "--json", "--rate-scale", "2"}));
+  ASSERT_EQ(base.code, 0) << base.err;
+  ASSERT_EQ(twice.code, 0) << twice.err;
+  double ratio = static_cast<double>(Arrivals(twice.out)) / static_cast<double>(Arrivals(base.out));
+  EXPECT_NEAR(ratio, 2.0, 0.05);  // ~52,000 arrivals per run: a 2.5% band is several sigmas
+  EXPECT_THAT(twice.out, HasSubstr("\"--rate-scale\",\n    \"2\""));
+  for (const char* bad : {"0", "-2"}) {
+    Result r = Tessera(H100Example({"--duration", "1", "--rate-scale", bad}));
+    EXPECT_EQ(r.code, 1) << bad;
+    EXPECT_THAT(r.err,
+                HasSubstr(std::string("--rate-scale ") + bad + ": must be a positive number"));
+  }
 }
 
 }  // namespace

@@ -9,10 +9,18 @@
 //   ASSIGN_OR_RETURN(const ModelInfo* bert, registry.Find("bert-base"));   // -> "bert_base"
 //   bert->input_unit == InputUnit::kTokens;  bert->max_input == 512;
 //
-// Immutable after loading; safe to share between threads.
+// Clones: "m~k" (k a non-negative integer without leading zeros) names clone k of model m, as made
+// by tessera's synthetic case generators. It resolves to a ModelInfo named "<m's canonical
+// name>~k" with m's unit, limits and descriptors, no aliases, and `clone_of` set to m's canonical
+// name, so profiles, workloads and plans that name clones load like any other.
+//   ASSIGN_OR_RETURN(const ModelInfo* c, registry.Find("ResNet-50~7"));   // -> "resnet50~7"
+//
+// Immutable after loading (the clones resolved so far are kept behind a mutex); safe to share
+// between threads.
 #ifndef TESSERA_MODELS_REGISTRY_H_
 #define TESSERA_MODELS_REGISTRY_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,19 +45,31 @@ struct ModelInfo {
   std::optional<double> params_millions;
   std::optional<double> gflops_per_item;  // at reference_input
   std::string source;                     // where the descriptors come from
+  std::string clone_of{};                 // for a clone "m~k": m's canonical name; empty otherwise
   bool operator==(const ModelInfo&) const = default;
 };
 
+// The name of clone `k` of the model canonically named `base`: "base~k".
+std::string CloneName(std::string_view base, int k);
+
 class ModelRegistry {
  public:
-  ModelRegistry() = default;
-  explicit ModelRegistry(std::vector<ModelInfo> models) : models_(std::move(models)) {}
+  ModelRegistry();
+  explicit ModelRegistry(std::vector<ModelInfo> models);
+  // The loaded models (clones are not listed).
   const std::vector<ModelInfo>& models() const { return models_; }
-  // By canonical name or alias, case-insensitive; NotFound lists the known names.
+  // By canonical name or alias, case-insensitive, or a clone "m~k" of one (see above); NotFound
+  // lists the known names, or says how to write a clone name. A clone's ModelInfo lives as long as
+  // this registry or any copy of it (copies share the clones resolved so far).
   absl::StatusOr<const ModelInfo*> Find(std::string_view name) const;
 
  private:
+  class Clones;
+  absl::StatusOr<const ModelInfo*> FindClone(std::string_view name, size_t tilde) const;
+  const ModelInfo* FindLoaded(std::string_view name) const;
+
   std::vector<ModelInfo> models_;
+  std::shared_ptr<Clones> clones_;
 };
 
 // Loads every *.yaml in `dir` (in file-name order). Errors are InvalidArgument and name file, line,

@@ -7,7 +7,7 @@
 // `model` a registry canonical name, `input` an integer in the model's input unit, `procs` the
 // number of copies of the model running at once in the partition (latency is per copy),
 // `latency_ms` the typical batch latency, `memory_mib` without the CUDA context (empty = unknown),
-// `source` one of measured / interpolated / predicted.
+// `source` one of measured / interpolated / predicted / stand-in.
 //
 // Example:
 //   ASSIGN_OR_RETURN(ProfileTable table,
@@ -37,8 +37,10 @@
 
 namespace tessera::perf {
 
-enum class ProfileSource { kMeasured, kInterpolated, kPredicted };
-const char* ProfileSourceName(ProfileSource source);  // "measured", ...
+// kStandIn: measured on another kind of partition and read as this one (a MIG profile's row taken
+// from the `sm:` partition with its SM count; see WithMigStandIns).
+enum class ProfileSource { kMeasured, kInterpolated, kPredicted, kStandIn };
+const char* ProfileSourceName(ProfileSource source);  // "measured", ..., "stand-in"
 // The inverse of ProfileSourceName; InvalidArgument lists the accepted names.
 absl::StatusOr<ProfileSource> ParseProfileSource(std::string_view name);
 
@@ -106,6 +108,22 @@ absl::StatusOr<ProfileTable> LoadProfileCsv(const std::string& path, const hw::C
 absl::StatusOr<ProfileTable> ParseProfileCsv(std::string text, std::string source_name,
                                              const hw::Catalog& catalog,
                                              const models::ModelRegistry& registry);
+// MIG stand-ins, for GPUs profiled only on SM partitions (green contexts), such as the bundled H100
+// table. For every (gpu, model) of `table` with `sm:` rows and no MIG rows, and every MIG profile
+// of that GPU in `catalog` with a known SM count N: one row per (input, batch, procs) measured on
+// the model's `sm:` partitions, looked up at sm:N (exact where sm:N was measured, else interpolated
+// along SMs between measured neighbours; never extrapolated: a profile outside the measured SM
+// range, or a key a neighbour lacks, gets no row), keyed by the MIG profile and marked kStandIn.
+// Optimistic: an SM partition measured alone draws on the whole GPU's memory bandwidth and L2, a
+// MIG instance only on its slice of them. GPUs the catalog does not know are left as they are.
+// Planners and the simulator both read the returned table, so they see the same stand-ins.
+absl::StatusOr<ProfileTable> WithMigStandIns(ProfileTable table, const hw::Catalog& catalog);
+
+// One line saying which MIG rows of `gpu` in `table` are stand-ins and where they come from
+// ("MIG rows of H100-SXM5-80GB are stand-ins read from SM-partition measurements: 1g.10gb = sm:16,
+// 3g.40gb = sm:60 (interpolated between sm:32 and sm:64), ..."); empty when there are none.
+std::string MigStandInNote(const ProfileTable& table, const hw::GpuModel& gpu);
+
 // Writes the canonical CSV (rows in key order; tail columns only when some row has them; numbers
 // in their shortest exact form, so writing what was read gives the same text).
 void WriteProfileCsv(const ProfileTable& table, std::ostream& out);

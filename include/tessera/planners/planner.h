@@ -51,6 +51,10 @@ struct PlannerOptions {
   int max_gpus = 100000;  // give up (infeasible) beyond this many GPUs
   // Exact planners (ilp): stop the solver after this many seconds with the best plan found so far.
   double time_limit_s = 10;
+  // Input buckets per model whose input sizes vary (elasticbatch): 0 = chosen automatically where
+  // one more bucket stops paying (planners/bucketing.h), 1 = one bucket at the largest size, K = at
+  // most K buckets.
+  int input_buckets = 0;
   // InvalidArgument naming the field (empty gpu, quantile outside [0, 1), window <= 0, ...).
   absl::Status Validate() const;
 };

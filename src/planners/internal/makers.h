@@ -17,6 +17,7 @@ std::unique_ptr<Planner> MakeWholeGpuPlanner();      // whole_gpu_planner.cc
 std::unique_ptr<Planner> MakeStaticMigPlanner();     // static_mig_planner.cc
 std::unique_ptr<Planner> MakeElasticBatchPlanner();  // elasticbatch_planner.cc
 std::unique_ptr<Planner> MakeIlpPlanner();           // ilp_planner.cc
+std::unique_ptr<Planner> MakeGpuletPlanner();        // gpulet_planner.cc
 
 }  // namespace tessera::planners::internal
 
