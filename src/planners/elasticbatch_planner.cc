@@ -309,6 +309,7 @@ plan::Plan BuildPlan(const hw::GpuModel& gpu, const Scored& best,
 class ElasticBatchPlanner : public Planner {
  public:
   std::string name() const override { return kName; }
+  double intended_rate_quantile() const override { return 0; }
   std::string description() const override {
     return "ElasticBatch-style (TPDS'24; our design): varying inputs split into buckets by exact "
            "dynamic programming on the expected padded cost; per (model, bucket) the MIG "

@@ -197,6 +197,7 @@ absl::StatusOr<std::vector<hw::PlacedLayout>> PackExactly(const hw::LayoutSpace&
 class IlpPlanner : public Planner {
  public:
   std::string name() const override { return kName; }
+  double intended_rate_quantile() const override { return 0; }
   std::string description() const override {
     return "integer program (COIN-OR CBC): GPU cuts and per-model instance counts per MIG profile "
            "minimizing GPUs for simulated capacities (as elasticbatch measures them), then pooled "

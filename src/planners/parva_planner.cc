@@ -125,6 +125,7 @@ ModelPlanSummary Summarize(const workload::WorkloadModel& m, double provisioned,
 class ParvaPlanner : public Planner {
  public:
   std::string name() const override { return "parva"; }
+  double intended_rate_quantile() const override { return 0; }
   std::string description() const override {
     return "ParvaGPU (SC'24): per model the MIG instance x batch x MPS procs (<= 3) with the most "
            "throughput per GPC among those with profiled latency < 0.9 x SLO / 2, replicated, plus "

@@ -30,6 +30,7 @@ struct CompareOptions {
 // One planner's row: its plan and the plan simulated on every seed.
 struct Row {
   std::string planner;
+  double rate_quantile = 0;  // what the planner provisioned at
   bool feasible = false;
   std::string reason;
   int gpus = 0;
@@ -66,10 +67,12 @@ absl::Status SimulateRow(const LoadedInputs& in, const plan::Plan& plan, const C
 absl::StatusOr<Row> RunPlanner(const LoadedInputs& in, const std::string& name,
                                const CompareOptions& o) {
   ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner, planners::Planner::Create(name));
+  planners::PlannerOptions options = o.flags.For(*planner);
   auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in.planning(), o.flags.planning));
+  ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in.planning(), options));
   Row row;
   row.planner = name;
+  row.rate_quantile = options.rate_quantile;
   row.planning_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   row.feasible = result.summary.feasible;
@@ -81,24 +84,28 @@ absl::StatusOr<Row> RunPlanner(const LoadedInputs& in, const std::string& name,
 
 void Print(const std::vector<Row>& rows, const absl::StatusOr<planners::LowerBound>& bound,
            const CompareOptions& o, std::ostream& out) {
-  TextTable table({"planner", "GPUs", "gap to bound", "SLO met (min)", "worst model", "goodput rps",
-                   "p99 ms (max)", "planning ms"});
-  for (size_t c = 1; c < 8; ++c) table.SetRightAligned(c);
+  TextTable table({"planner", "quantile", "GPUs", "gap to bound", "SLO met (min)", "worst model",
+                   "goodput rps", "p99 ms (max)", "planning ms"});
+  for (size_t c = 1; c < 9; ++c) table.SetRightAligned(c);
   for (const Row& r : rows) {
+    std::string q = fmt::format("{}", r.rate_quantile);
     if (!r.feasible) {
       table.AddRow(
-          {r.planner, "-", "-", "infeasible", "", "", "", fmt::format("{:.1f}", r.planning_ms)});
+          {r.planner, q, "-", "-", "infeasible", "", "", "", fmt::format("{:.1f}", r.planning_ms)});
       continue;
     }
-    table.AddRow({r.planner, std::to_string(r.gpus),
+    table.AddRow({r.planner, q, std::to_string(r.gpus),
                   bound.ok() ? fmt::format("{:+d}", r.gpus - bound->gpus) : "-",
                   fmt::format("{:.2f}%", 100 * r.attainment),
                   fmt::format("{:.2f}%", 100 * r.worst_model), fmt::format("{:.0f}", r.goodput_rps),
                   fmt::format("{:.2f}", r.p99_ms), fmt::format("{:.1f}", r.planning_ms)});
   }
-  out << fmt::format("{} on {}, {} s simulated per seed, seeds {}, rate quantile {}\n",
+  out << fmt::format("{} on {}, {} s simulated per seed, seeds {}, rates x{}, {}\n",
                      o.flags.workload, o.flags.planning.gpu, o.duration_s, fmt::join(o.seeds, ","),
-                     o.flags.planning.rate_quantile);
+                     o.flags.rate_scale,
+                     o.flags.rate_quantile_flag->count() > 0
+                         ? fmt::format("rate quantile {}", o.flags.planning.rate_quantile)
+                         : std::string("each planner at its own rate quantile"));
   if (bound.ok()) {
     out << fmt::format("lower bound: {} GPU(s) (LP {:.2f})\n", bound->gpus, bound->lp_gpus);
   }
@@ -113,6 +120,7 @@ nlohmann::ordered_json ToJson(const std::vector<Row>& rows,
   nlohmann::ordered_json planners = nlohmann::ordered_json::array();
   for (const Row& r : rows) {
     planners.push_back({{"planner", r.planner},
+                        {"rate_quantile", r.rate_quantile},
                         {"feasible", r.feasible},
                         {"reason", r.reason},
                         {"gpus", r.gpus},

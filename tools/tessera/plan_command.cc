@@ -85,7 +85,7 @@ absl::Status RunPlan(PlanCommandOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<LoadedInputs> in, LoadPlanningInputs(o.flags));
   ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner,
                    planners::Planner::Create(o.planner));
-  const planners::PlannerOptions& options = o.flags.planning;
+  const planners::PlannerOptions options = o.flags.For(*planner);
   auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in->planning(), options));
   double ms =

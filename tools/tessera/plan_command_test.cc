@@ -122,5 +122,32 @@ TEST(CompareCommandTest, EveryPlannerOnOneScenarioInOneTable) {
   EXPECT_THAT(bad.err, HasSubstr("unknown planner 'nope'"));
 }
 
+// Without --rate-quantile each planner provisions at its own (parva: the mean, static-mig: the
+// Poisson p99); with it, every planner at the one given.
+TEST(CompareCommandTest, EachPlannerAtItsOwnRateQuantileUnlessOneIsGiven) {
+  std::vector<std::string> args = {"compare",
+                                   "--workload",
+                                   Data("examples/parvagpu/slo1.workload.yaml"),
+                                   "--profiles",
+                                   Data("profiles/a100-parvagpu.csv"),
+                                   "--gpu",
+                                   "a100-80gb",
+                                   "--planners",
+                                   "parva,static-mig",
+                                   "--duration",
+                                   "2",
+                                   "--json"};
+  Result own = Tessera(args);
+  ASSERT_EQ(own.code, 0) << own.err;
+  EXPECT_THAT(own.out,
+              ::testing::ContainsRegex("\"planner\": \"parva\",\\s*\"rate_quantile\": 0[,.]"));
+  EXPECT_THAT(own.out, HasSubstr("\"rate_quantile\": 0.99"));
+  args.insert(args.end(), {"--rate-quantile", "0.5"});
+  Result given = Tessera(args);
+  ASSERT_EQ(given.code, 0) << given.err;
+  EXPECT_THAT(given.out, ::testing::Not(HasSubstr("\"rate_quantile\": 0.99")));
+  EXPECT_THAT(given.out, HasSubstr("\"rate_quantile\": 0.5"));
+}
+
 }  // namespace
 }  // namespace tessera::cli

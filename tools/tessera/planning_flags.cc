@@ -19,10 +19,10 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags& f) {
   cmd->add_option("--rate-scale", f.rate_scale,
                   "Multiply every model's request rate by this factor (> 0)")
       ->capture_default_str();
-  cmd->add_option("--rate-quantile", f.planning.rate_quantile,
-                  "Provision each model at this quantile of its Poisson count per window (0: the "
-                  "mean rate)")
-      ->capture_default_str();
+  f.rate_quantile_flag = cmd->add_option(
+      "--rate-quantile", f.planning.rate_quantile,
+      "Provision each model at this quantile of its Poisson count per window (0: the mean rate; "
+      "default: each planner's own, 0 for parva, elasticbatch and ilp, 0.99 for the others)");
   cmd->add_option("--window", f.planning.window_s, "Window of that count, seconds")
       ->capture_default_str();
   cmd->add_option("--mig-profiles", f.planning.mig_profiles,
@@ -48,6 +48,14 @@ absl::StatusOr<workload::Workload> ScaledWorkload(const std::string& path, doubl
   RETURN_IF_ERROR(CheckRateScale(rate_scale));
   ASSIGN_OR_RETURN(workload::Workload w, workload::LoadWorkloadFile(path, registry));
   return workload::ScaleRates(w, rate_scale);
+}
+
+planners::PlannerOptions PlanningFlags::For(const planners::Planner& planner) const {
+  planners::PlannerOptions options = planning;
+  if (rate_quantile_flag == nullptr || rate_quantile_flag->count() == 0) {
+    options.rate_quantile = planner.intended_rate_quantile();
+  }
+  return options;
 }
 
 absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& f) {

@@ -20,6 +20,11 @@ struct PlanningFlags {
   std::string profiles;
   planners::PlannerOptions planning;
   double rate_scale = 1.0;  // every model's rate is multiplied by this (workload::ScaleRates)
+  CLI::Option* rate_quantile_flag = nullptr;  // set by AddPlanningFlags
+
+  // The options for `planner`: `planning`, with the planner's intended rate quantile unless
+  // --rate-quantile was given.
+  planners::PlannerOptions For(const planners::Planner& planner) const;
 };
 
 // Registers --workload, --profiles, --gpu, --rate-scale, --rate-quantile, --window,

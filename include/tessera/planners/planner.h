@@ -99,6 +99,11 @@ class Planner {
   virtual std::string name() const = 0;
   // One line: the rule and where it comes from.
   virtual std::string description() const = 0;
+  // The rate quantile the planner's rule is meant for, used when the user gives none: rules that
+  // size by latency alone provision gpulet's Poisson p99 (0.99); planners whose capacities are
+  // simulated (they absorb Poisson bursts already) and ParvaGPU's rule (which provisions the mean)
+  // take the mean rate (0).
+  virtual double intended_rate_quantile() const { return 0.99; }
   // Makes a plan. The plan passes plan::ValidatePlan against the same inputs whenever
   // summary.feasible is true.
   virtual absl::StatusOr<PlanResult> Run(const PlanningInputs& inputs,
