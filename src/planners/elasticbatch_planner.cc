@@ -1,23 +1,24 @@
-// The "elasticbatch" planner: MIG configurations chosen by *simulated* capacity (after Qi et al.,
-// IEEE TPDS 35(10), 2024, whose bucketing rule and predictor are not public: this is our design).
+// The "elasticbatch" planner: MIG configurations chosen by a queueing-aware capacity rule and
+// confirmed by simulation (after Qi et al., IEEE TPDS 35(10), 2024, whose bucketing rule and
+// predictor are not public: this is our design).
 //
 // A model whose inputs vary is split into input buckets (internal/input_buckets.h: exact dynamic
 // programming over the sizes, minimizing the expected GPU time of padded requests); each (model,
 // bucket) is planned as a model of its own at the bucket's bound, with the bucket's share of the
 // rate, and its instances serve [input_min, input_max]. Per (model, bucket) every profiled MIG
-// configuration (partition, batch, MPS procs <= 3) with batch latency <= SLO is a candidate. Its
-// capacity is the largest Poisson rate one instance serves with >= 99.5% of requests within the
-// SLO: bisection below procs x batch / latency, each step a short deterministic simulation of a
-// one-instance plan. Candidates are visited by that upper bound per unit of cost and skipped once
-// it cannot beat the best simulated capacity per unit found. (1) For three costs (compute slices,
-// GPU share = max(compute, memory) share in slices, memory slices) each model gets
-// floor(provisioned / capacity) instances of its best configuration per unit plus one right-sized
-// instance (the cheapest whose simulated instance meets the rest); the packing (PackMigInstances)
-// with the fewest GPUs wins. (2) Local search: a model moves to the best configuration of one MIG
-// profile when that packs onto fewer GPUs, or as many with less GPU share. (3) Pooling: a model's
-// last instance is dropped or shrunk while all its instances, simulated together behind the router,
-// still meet the rate. The capacities absorb Poisson burstiness, so provision the mean rate (rate
-// quantile 0).
+// configuration (partition, batch, MPS procs <= 3) with batch latency <= SLO is a candidate, with
+// the capacity EstimatedCapacity gives it (batch latency, the wait for the next of the procs'
+// batch starts and the heavy-traffic queueing tail within the SLO; internal/simulated_capacity.h).
+// Search, on those estimates alone: (1) for three costs (compute slices, GPU share = max(compute,
+// memory) share in slices, memory slices) each model gets floor(provisioned / capacity) instances
+// of its best configuration per unit plus one right-sized instance; the packing (PackMigInstances)
+// with the fewest GPUs wins; (2) local search: a model moves to the best configuration of one MIG
+// profile when that packs onto fewer GPUs, or as many with less GPU share. Confirmation, by
+// simulation: (3) each model's instances, simulated together behind the router at its provisioned
+// rate, must keep >= 99.5% within SLO, else it is provisioned again for 10% more (repeatedly);
+// (4) pooling: its last instance is dropped or shrunk while the group still passes two probes at 5%
+// above the rate. Then the instances are packed again. Simulated groups absorb Poisson burstiness,
+// so the intended rate quantile is 0 (the mean rate).
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -47,6 +48,12 @@ namespace {
 
 constexpr char kName[] = "elasticbatch";
 constexpr int kImprovementPasses = 3;
+// Confirming a model's group: when its simulated group misses the rate, it is provisioned again
+// for kRepairGrowth times more, at most kRepairRounds times; pooling tries at most
+// kDownsizeProbes smaller last instances.
+constexpr int kRepairRounds = 6;
+constexpr double kRepairGrowth = 1.1;
+constexpr int kDownsizeProbes = 2;
 
 // floor(provisioned / capacity) instances of the best configuration plus one right-sized instance
 // for the rest (one right-sized instance when the demand is 0, so that every model is served).
@@ -70,7 +77,9 @@ struct ModelState {
   const workload::WorkloadModel* model = nullptr;
   std::vector<Configuration> configs;
   std::unique_ptr<CapacityCache> cache;
-  int trimmed = 0;  // instances dropped or shrunk by pooling, over all tries
+  int trimmed = 0;   // instances dropped or shrunk by pooling
+  int repaired = 0;  // provisioning rounds added because the simulated group missed the rate
+  int probes = 0;    // group simulations
   std::unique_ptr<workload::WorkloadModel> bucket_model;  // what `model` points to
   InputBucket bucket;                                     // the inputs it serves
   int buckets = 1;                                        // of its workload model
@@ -129,8 +138,17 @@ absl::StatusOr<Scored> Score(const hw::LayoutSpace& space,
   return s;
 }
 
-// Replaces the last of `chosen` by the cheapest (GPU share) smaller profile's best simulated
-// configuration with which the group still serves `rate_rps`; whether it did.
+// Whether `group`, simulated together, serves `rate_rps` of s's model (GroupMeets over `seeds`
+// probes), counted.
+absl::StatusOr<bool> Probe(const PlanningInputs& in, const hw::LayoutSpace& space, ModelState& s,
+                           const std::vector<Configuration>& group, double rate_rps,
+                           int seeds = 1) {
+  s.probes += seeds;
+  return GroupMeets(in, space.gpu().name, *s.model, group, rate_rps, seeds);
+}
+
+// Replaces the last of `chosen` by one of the kDownsizeProbes cheapest (GPU share) smaller
+// profiles' best configurations with which the group still serves `rate_rps`; whether it did.
 absl::StatusOr<bool> Downsize(const PlanningInputs& in, const hw::LayoutSpace& space, ModelState& s,
                               double rate_rps, std::vector<Configuration>& chosen) {
   const CostFn share = CostVariants(space.gpu())[1].second;
@@ -146,10 +164,12 @@ absl::StatusOr<bool> Downsize(const PlanningInputs& in, const hw::LayoutSpace& s
         (it == by_cost.end() || best.capacity_rps > it->second.capacity_rps))
       by_cost[share(best)] = best;
   }
+  int tries = 0;
   for (const auto& [cost, c] : by_cost) {
+    if (tries++ == kDownsizeProbes) break;
     std::vector<Configuration> group = chosen;
     group.back() = c;
-    ASSIGN_OR_RETURN(bool ok, GroupMeets(in, space.gpu().name, *s.model, group, rate_rps));
+    ASSIGN_OR_RETURN(bool ok, Probe(in, space, s, group, kPooledMargin * rate_rps, kPooledSeeds));
     if (!ok) continue;
     chosen = std::move(group);
     return true;
@@ -165,7 +185,8 @@ absl::StatusOr<int> TrimModel(const PlanningInputs& in, const hw::LayoutSpace& s
   int changed = 0;
   while (chosen.size() > 1) {
     std::vector<Configuration> fewer(chosen.begin(), chosen.end() - 1);
-    ASSIGN_OR_RETURN(bool ok, GroupMeets(in, space.gpu().name, *s.model, fewer, provisioned));
+    ASSIGN_OR_RETURN(bool ok,
+                     Probe(in, space, s, fewer, kPooledMargin * provisioned, kPooledSeeds));
     if (!ok) break;
     chosen = std::move(fewer);
     ++changed;
@@ -177,18 +198,43 @@ absl::StatusOr<int> TrimModel(const PlanningInputs& in, const hw::LayoutSpace& s
   return changed;
 }
 
-// One model's instances: `best` replicated plus a right-sized one by `cost`, then trimmed.
-absl::StatusOr<std::vector<Configuration>> ProvisionModel(const PlanningInputs& in,
-                                                          const hw::LayoutSpace& space,
+// One model's instances by estimated capacities: `best` replicated plus a right-sized one by
+// `cost`.
+absl::StatusOr<std::vector<Configuration>> ProvisionModel(const PlanningInputs&,
+                                                          const hw::LayoutSpace&,
                                                           const CostFn& cost,
                                                           const Configuration& best, ModelState& s,
                                                           const PlannerOptions& options) {
   double provisioned = InflatedRate(s.model->demand.rate_rps, options);
-  ASSIGN_OR_RETURN(std::vector<Configuration> chosen,
-                   Provision(cost, best, s.configs, provisioned, *s.cache));
+  return Provision(cost, best, s.configs, provisioned, *s.cache);
+}
+
+// Confirms one model's instances by simulation: while the group, simulated together behind the
+// router, misses the provisioned rate, it is provisioned again (GPU share cost) for kRepairGrowth
+// times more; then pooling drops or shrinks its last instance while the group still meets the
+// rate. FailedPrecondition when kRepairRounds do not suffice.
+absl::Status ConfirmModel(const PlanningInputs& in, const hw::LayoutSpace& space, ModelState& s,
+                          const PlannerOptions& options, std::vector<Configuration>& chosen) {
+  const CostFn share = CostVariants(space.gpu())[1].second;
+  double provisioned = InflatedRate(s.model->demand.rate_rps, options);
+  double target = provisioned;
+  for (int round = 0;; ++round) {
+    ASSIGN_OR_RETURN(bool ok, Probe(in, space, s, chosen, provisioned));
+    if (ok) break;
+    if (round == kRepairRounds) {
+      return absl::FailedPreconditionError(fmt::format(
+          "{} (input <= {}): {} instances provisioned for {:.4g} rps still miss {:.4g} rps in "
+          "simulation",
+          s.model->model, s.bucket.input_max, chosen.size(), target, provisioned));
+    }
+    target *= kRepairGrowth;
+    ++s.repaired;
+    ASSIGN_OR_RETURN(Configuration best, MostPerCost(share, s.configs, *s.cache));
+    ASSIGN_OR_RETURN(chosen, Provision(share, best, s.configs, target, *s.cache));
+  }
   ASSIGN_OR_RETURN(int trimmed, TrimModel(in, space, s, provisioned, chosen));
   s.trimmed += trimmed;
-  return chosen;
+  return absl::OkStatus();
 }
 
 // Every model with the best configuration per unit of `cost`, packed.
@@ -248,7 +294,7 @@ ModelState BucketState(const PlanningInputs& in, const hw::LayoutSpace& space,
   s.bucket_model->demand.rate_rps = m.demand.rate_rps * bucket.mass;
   s.model = s.bucket_model.get();
   s.configs = AcceptableAtInput(in, space, *s.model, bucket.input_max);
-  s.cache = std::make_unique<CapacityCache>(in, space.gpu(), *s.model);
+  s.cache = std::make_unique<CapacityCache>(in, space.gpu(), *s.model, CapacityMode::kEstimate);
   s.bucket = bucket;
   s.buckets = buckets;
   return s;
@@ -313,10 +359,10 @@ class ElasticBatchPlanner : public Planner {
   std::string description() const override {
     return "ElasticBatch-style (TPDS'24; our design): varying inputs split into buckets by exact "
            "dynamic programming on the expected padded cost; per (model, bucket) the MIG "
-           "configuration with the most simulated capacity (Poisson rate served >= 99.5% within "
-           "SLO) per unit of cost, "
-           "replicated plus a right-sized rest, improved by local search and pooled trimming, "
-           "packed with exact MIG placements; provisions the mean rate (use rate quantile 0)";
+           "configuration with the most queueing-aware estimated capacity per unit of cost, "
+           "replicated plus a right-sized rest and improved by local search; every model's "
+           "instances then confirmed (and repaired or pooled) by simulation at >= 99.5% within "
+           "SLO, packed with exact MIG placements; provisions the mean rate";
   }
 
   absl::StatusOr<PlanResult> Run(const PlanningInputs& in,
@@ -356,12 +402,28 @@ class ElasticBatchPlanner : public Planner {
       }
     }
     ASSIGN_OR_RETURN(best, Improve(in, space, states, options, std::move(*best)));
-    int simulated = 0;
-    for (const ModelState& s : states) simulated += s.cache->simulated();
+    size_t searched = best->layouts.size();
+    std::vector<std::vector<Configuration>> confirmed = best->choice;
+    for (size_t i = 0; i < states.size(); ++i) {
+      absl::Status ok = ConfirmModel(in, space, states[i], options, confirmed[i]);
+      if (absl::IsFailedPrecondition(ok)) {
+        return MarkInfeasible(std::move(result), std::string(ok.message()));
+      }
+      RETURN_IF_ERROR(ok);
+    }
+    ASSIGN_OR_RETURN(best, Score(space, std::move(confirmed)));
+    int probes = 0, repaired = 0, trimmed = 0;
+    for (const ModelState& s : states) {
+      probes += s.probes;
+      repaired += s.repaired;
+      trimmed += s.trimmed;
+    }
     summary.notes.push_back(fmt::format(
-        "GPUs per cost: {} (kept: {}); after local search: {}; capacities simulated: {} (each "
-        "model's instances trimmed by pooled simulation)",
-        fmt::join(tried, ", "), best_name, best->layouts.size(), simulated));
+        "GPUs per cost (estimated capacities): {} (kept: {}); after local search: {}; confirmed "
+        "by {} group simulations ({} re-provisioned for a missed rate, {} instances pooled away): "
+        "{}",
+        fmt::join(tried, ", "), best_name, searched, probes, repaired, trimmed,
+        best->layouts.size()));
     size_t instances = 0;
     for (const std::vector<Configuration>& chosen : best->choice) instances += chosen.size();
     for (const workload::WorkloadModel& m : in.workload->models) {

@@ -381,7 +381,8 @@ class IlpPlanner : public Planner {
     int changed = 0;
     while (group.size() > 1) {
       std::vector<Configuration> fewer(group.begin(), group.end() - 1);
-      ASSIGN_OR_RETURN(bool ok, GroupMeets(in, gpu.name, *o.model, fewer, o.provisioned));
+      ASSIGN_OR_RETURN(bool ok, GroupMeets(in, gpu.name, *o.model, fewer,
+                                           kPooledMargin * o.provisioned, kPooledSeeds));
       if (!ok) break;
       group = std::move(fewer);
       ++changed;
@@ -396,7 +397,8 @@ class IlpPlanner : public Planner {
       for (const Configuration& c : cheaper) {
         std::vector<Configuration> smaller = group;
         smaller.back() = c;
-        ASSIGN_OR_RETURN(bool ok, GroupMeets(in, gpu.name, *o.model, smaller, o.provisioned));
+        ASSIGN_OR_RETURN(bool ok, GroupMeets(in, gpu.name, *o.model, smaller,
+                                             kPooledMargin * o.provisioned, kPooledSeeds));
         if (!ok) continue;
         group = std::move(smaller);
         ++changed;

@@ -31,14 +31,12 @@ constexpr double kFallbackLow = 0.6;
 
 }  // namespace
 
-// Whether instances `cs` together (the simulator's router splitting the load) serve `m` at a
-// Poisson `rate_rps` with >= kTargetAttainment of requests within m.slo_ms.
 absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu,
                                 const workload::WorkloadModel& m,
-                                const std::vector<Configuration>& cs, double rate_rps) {
+                                const std::vector<Configuration>& cs, double rate_rps, int seeds) {
   if (rate_rps <= 0) return true;
   double bound = 0;  // procs x batch / latency, summed
-  for (const Configuration& c : cs) bound += c.capacity_rps;
+  for (const Configuration& c : cs) bound += RawThroughput(c);
   if (rate_rps > kMaxUtilization * bound) return false;
   plan::Plan plan;
   plan.name = "elasticbatch-probe";
@@ -57,14 +55,18 @@ absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu
   double duration_s =
       std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000,
                 kProbeRelaxationMultiple * relaxation_s});
-  ASSIGN_OR_RETURN(auto sources,
-                   workload::MakeArrivalSources(w, *in.registry, {duration_s, kProbeSeed}));
-  sim::SimOptions options;
-  options.duration_s = duration_s;
-  options.seed = kProbeSeed;
-  ASSIGN_OR_RETURN(sim::SimResult r, sim::Simulate({&plan, &w, in.profiles, in.catalog},
-                                                   std::move(sources), options));
-  return r.models[0].SloAttainment() >= kTargetAttainment;
+  for (int k = 0; k < seeds; ++k) {
+    uint64_t seed = kProbeSeed + static_cast<uint64_t>(k);
+    ASSIGN_OR_RETURN(auto sources,
+                     workload::MakeArrivalSources(w, *in.registry, {duration_s, seed}));
+    sim::SimOptions options;
+    options.duration_s = duration_s;
+    options.seed = seed;
+    ASSIGN_OR_RETURN(sim::SimResult r, sim::Simulate({&plan, &w, in.profiles, in.catalog},
+                                                     std::move(sources), options));
+    if (r.models[0].SloAttainment() < kTargetAttainment) return false;
+  }
+  return true;
 }
 
 absl::StatusOr<bool> ElasticBatchMeets(const PlanningInputs& in, const std::string& gpu,
@@ -76,7 +78,7 @@ absl::StatusOr<bool> ElasticBatchMeets(const PlanningInputs& in, const std::stri
 absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std::string& gpu,
                                             const workload::WorkloadModel& m,
                                             const Configuration& c) {
-  double lo = 0, hi = c.capacity_rps;  // procs x batch / latency: no instance does better
+  double lo = 0, hi = RawThroughput(c);  // no instance does better
   for (int step = 0; step < kBisectionSteps; ++step) {
     double mid = (lo + hi) / 2;
     ASSIGN_OR_RETURN(bool ok, ElasticBatchMeets(in, gpu, m, c, mid));
@@ -86,22 +88,23 @@ absl::StatusOr<double> ElasticBatchCapacity(const PlanningInputs& in, const std:
 }
 
 double EstimatedCapacity(const Configuration& c, double slo_ms, double max_utilization) {
-  double mu = c.capacity_rps / 1000;  // requests per ms
+  double mu = RawThroughput(c) / 1000;  // requests per ms
   double slack = slo_ms - c.latency_ms - c.latency_ms / (2.0 * c.procs);
   if (slack <= 0 || mu <= 0) return 0;
   // rho / (1 - rho) <= 2 mu slack / ln(1 / (1 - target)).
   double a = 2 * mu * slack / std::log(1 / (1 - kTargetAttainment));
-  return std::min(a / (1 + a), max_utilization) * c.capacity_rps;
+  return std::min(a / (1 + a), max_utilization) * RawThroughput(c);
 }
 
 double CapacityCache::UpperBound(const Configuration& c) const {
-  if (mode_ == CapacityMode::kBisect) return c.capacity_rps;
+  if (mode_ == CapacityMode::kBisect) return RawThroughput(c);
   return EstimatedCapacity(c, m_.slo_ms, kEstimateMaxUtilization);
 }
 
 absl::StatusOr<double> CapacityCache::Capacity(const Configuration& c) {
   auto it = capacity_.find(Key(c));
   if (it != capacity_.end()) return it->second;
+  if (mode_ == CapacityMode::kEstimate) return capacity_[Key(c)] = UpperBound(c);
   double capacity = 0;
   if (mode_ == CapacityMode::kBisect) {
     ASSIGN_OR_RETURN(capacity, ElasticBatchCapacity(in_, gpu_.name, m_, c));
@@ -128,7 +131,8 @@ absl::StatusOr<double> CapacityCache::Capacity(const Configuration& c) {
 
 absl::StatusOr<bool> CapacityCache::Meets(const Configuration& c, double rate_rps) {
   if (Known(c, -1) >= rate_rps) return true;
-  if (mode_ == CapacityMode::kConfirmEstimate && rate_rps > UpperBound(c)) return false;
+  if (mode_ != CapacityMode::kBisect && rate_rps > UpperBound(c)) return false;
+  if (mode_ == CapacityMode::kEstimate) return true;
   return ElasticBatchMeets(in_, gpu_.name, m_, c, rate_rps);
 }
 

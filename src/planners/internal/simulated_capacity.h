@@ -21,14 +21,28 @@ namespace tessera::planners::internal {
 
 inline constexpr double kTargetAttainment = 0.995;  // of requests within SLO, per simulated group
 
+// procs x batch / latency: what no instance of `c` can exceed, whatever capacity_rps now holds
+// (planners overwrite it with the capacity they found).
+inline double RawThroughput(const Configuration& c) {
+  return c.procs * c.batch * 1000.0 / c.latency_ms;
+}
+
 // Whether instances `cs` together (the simulator's router splitting the load) serve `m` at a
-// Poisson `rate_rps` with >= kTargetAttainment of requests within m.slo_ms.
+// Poisson `rate_rps` with >= kTargetAttainment of requests within m.slo_ms, in each of `seeds`
+// probe simulations with independent arrivals. Pooling trims a group to the edge of what it
+// serves, where one lucky draw can pass a group that a longer or another run does not (tight
+// SLOs make a loaded batching queue metastable: a burst that makes the batching deadline shrink
+// batches can tip it into a backlog it never leaves): a trimmed group must pass kPooledSeeds probes
+// at kPooledMargin times the rate it is to serve.
+inline constexpr int kPooledSeeds = 2;
+inline constexpr double kPooledMargin = 1.05;
 absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu,
                                 const workload::WorkloadModel& m,
-                                const std::vector<Configuration>& cs, double rate_rps);
+                                const std::vector<Configuration>& cs, double rate_rps,
+                                int seeds = 1);
 
 // The same for one instance of `c` (on `gpu`, the catalog name); and the largest such rate, by
-// bisection below c.capacity_rps.
+// bisection below RawThroughput(c).
 absl::StatusOr<bool> ElasticBatchMeets(const PlanningInputs& in, const std::string& gpu,
                                        const workload::WorkloadModel& m, const Configuration& c,
                                        double rate_rps);
@@ -54,6 +68,9 @@ enum class CapacityMode {
   // probe fails, a short bisection below it. About one simulation per configuration, and the
   // capacity never exceeds the estimate, so the estimate bounds it for pruning.
   kConfirmEstimate,
+  // EstimatedCapacity (utilization <= 0.97) alone, no simulation: for a fast search whose result is
+  // then checked by simulating each model's group of instances (GroupMeets).
+  kEstimate,
 };
 
 // The simulated capacities of one model's configurations, computed on demand and cached.
