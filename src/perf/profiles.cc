@@ -20,18 +20,8 @@ namespace {
 using RowMap = std::map<ProfileKey, ProfileRow>;
 
 constexpr int kMin = std::numeric_limits<int>::min();
-
-// Calls fn(row) for the rows of one (gpu, partition, model), which are contiguous in key order.
-template <typename Fn>
-void ForEachRow(const RowMap& rows, const std::string& gpu, const hw::Partition& partition,
-                const std::string& model, Fn fn) {
-  ProfileKey start{gpu, partition, model, kMin, kMin, kMin};
-  for (auto it = rows.lower_bound(start); it != rows.end(); ++it) {
-    const ProfileKey& key = it->first;
-    if (key.gpu != gpu || key.partition != partition || key.model != model) break;
-    fn(it->second);
-  }
-}
+// The rows of one (gpu, model), in key order (ProfileTable::RowsFor).
+using Rows = std::vector<const ProfileRow*>;
 
 // Calls fn(row) for the rows of one gpu (contiguous; hw::Partition{} sorts first).
 template <typename Fn>
@@ -42,28 +32,48 @@ void ForEachGpuRow(const RowMap& rows, const std::string& gpu, Fn fn) {
   }
 }
 
-std::vector<hw::Partition> PartitionsAt(const RowMap& rows, const std::string& gpu,
-                                        const std::string& model, std::optional<int> procs) {
-  std::set<hw::Partition> found;
-  ForEachGpuRow(rows, gpu, [&](const ProfileRow& row) {
-    if (row.key.model == model && (!procs || row.key.procs == *procs)) {
-      found.insert(row.key.partition);
-    }
-  });
-  return {found.begin(), found.end()};
+// Calls fn(row) for the rows of `rows` (one gpu and model) on `partition`, which are contiguous:
+// partition leads the key order within a (gpu, model).
+template <typename Fn>
+void ForEachRow(const Rows& rows, const hw::Partition& partition, Fn fn) {
+  auto it = std::lower_bound(rows.begin(), rows.end(), partition,
+                             [](const ProfileRow* row, const hw::Partition& p) {
+                               return row->key.partition < p;
+                             });
+  for (; it != rows.end() && (*it)->key.partition == partition; ++it) fn(**it);
 }
 
-std::vector<int> InputsAt(const RowMap& rows, const ProfileKey& key, std::optional<int> procs) {
+// The row of `rows` (one gpu and model) with exactly `key`. REQUIRES: there is one.
+const ProfileRow& RowAt(const Rows& rows, const ProfileKey& key) {
+  auto it = std::lower_bound(rows.begin(), rows.end(), key,
+                             [](const ProfileRow* row, const ProfileKey& k) {
+                               return row->key < k;
+                             });
+  TESSERA_CHECK(it != rows.end() && (*it)->key == key);
+  return **it;
+}
+
+std::vector<hw::Partition> PartitionsAt(const Rows& rows, std::optional<int> procs) {
+  std::vector<hw::Partition> found;  // ascending and distinct: rows are in partition order
+  for (const ProfileRow* row : rows) {
+    if (procs && row->key.procs != *procs) continue;
+    if (found.empty() || found.back() != row->key.partition) found.push_back(row->key.partition);
+  }
+  return found;
+}
+
+std::vector<int> InputsAt(const Rows& rows, const hw::Partition& partition,
+                          std::optional<int> procs) {
   std::set<int> found;
-  ForEachRow(rows, key.gpu, key.partition, key.model, [&](const ProfileRow& row) {
+  ForEachRow(rows, partition, [&](const ProfileRow& row) {
     if (!procs || row.key.procs == *procs) found.insert(row.key.input);
   });
   return {found.begin(), found.end()};
 }
 
-std::vector<int> BatchesAt(const RowMap& rows, const ProfileKey& key) {
+std::vector<int> BatchesAt(const Rows& rows, const ProfileKey& key) {
   std::vector<int> found;
-  ForEachRow(rows, key.gpu, key.partition, key.model, [&](const ProfileRow& row) {
+  ForEachRow(rows, key.partition, [&](const ProfileRow& row) {
     if (row.key.input == key.input && row.key.procs == key.procs) found.push_back(row.key.batch);
   });
   return found;  // ascending: batch follows input in key order
@@ -124,19 +134,19 @@ absl::StatusOr<ProfileRow> Interpolate(std::string_view axis, int value,
   return Blend(low, high, bracket.t);
 }
 
-absl::StatusOr<ProfileRow> LookupBatch(const RowMap& rows, const ProfileKey& key) {
+absl::StatusOr<ProfileRow> LookupBatch(const Rows& rows, const ProfileKey& key) {
   std::vector<int> batches = BatchesAt(rows, key);
   std::string context = fmt::format("{} {} {} input {} procs {}", key.gpu, key.partition.ToString(),
                                     key.model, key.input, key.procs);
   return Interpolate("batch", key.batch, batches, context, [&](int batch) {
     ProfileKey exact = key;
     exact.batch = batch;
-    return absl::StatusOr<ProfileRow>(rows.at(exact));
+    return absl::StatusOr<ProfileRow>(RowAt(rows, exact));
   });
 }
 
-absl::StatusOr<ProfileRow> LookupInput(const RowMap& rows, const ProfileKey& key) {
-  std::vector<int> inputs = InputsAt(rows, key, key.procs);
+absl::StatusOr<ProfileRow> LookupInput(const Rows& rows, const ProfileKey& key) {
+  std::vector<int> inputs = InputsAt(rows, key.partition, key.procs);
   std::string context =
       fmt::format("{} {} {} procs {}", key.gpu, key.partition.ToString(), key.model, key.procs);
   if (inputs.empty()) {
@@ -165,8 +175,9 @@ std::vector<int> SmCounts(const std::vector<hw::Partition>& partitions) {
   return sms;
 }
 
-absl::StatusOr<ProfileRow> LookupPartition(const RowMap& rows, const ProfileKey& key) {
-  std::vector<hw::Partition> partitions = PartitionsAt(rows, key.gpu, key.model, key.procs);
+// `rows`: those of key.gpu and key.model.
+absl::StatusOr<ProfileRow> LookupPartition(const Rows& rows, const ProfileKey& key) {
+  std::vector<hw::Partition> partitions = PartitionsAt(rows, key.procs);
   std::string context = fmt::format("{} {} procs {}", key.gpu, key.model, key.procs);
   if (partitions.empty()) {
     return absl::NotFoundError(fmt::format(
@@ -241,6 +252,38 @@ std::string ProfileKey::ToString() const {
                      batch, procs);
 }
 
+ProfileTable::ProfileTable(const ProfileTable& other) : rows_(other.rows_) { RebuildIndex(); }
+
+ProfileTable& ProfileTable::operator=(const ProfileTable& other) {
+  if (this != &other) {
+    rows_ = other.rows_;
+    RebuildIndex();
+  }
+  return *this;
+}
+
+// A moved std::map hands over its nodes, so the index's pointers stay valid in the new owner.
+ProfileTable::ProfileTable(ProfileTable&& other) noexcept
+    : rows_(std::move(other.rows_)), by_gpu_model_(std::move(other.by_gpu_model_)) {
+  other.rows_.clear();
+  other.by_gpu_model_.clear();
+}
+
+ProfileTable& ProfileTable::operator=(ProfileTable&& other) noexcept {
+  if (this != &other) {
+    rows_ = std::move(other.rows_);
+    by_gpu_model_ = std::move(other.by_gpu_model_);
+    other.rows_.clear();
+    other.by_gpu_model_.clear();
+  }
+  return *this;
+}
+
+void ProfileTable::RebuildIndex() {
+  by_gpu_model_.clear();
+  for (const auto& [key, row] : rows_) by_gpu_model_[{key.gpu, key.model}].push_back(&row);
+}
+
 absl::Status ProfileTable::Add(ProfileRow row) {
   RETURN_IF_ERROR(CheckRowValues(row));
   if (rows_.count(row.key) > 0) {
@@ -248,8 +291,27 @@ absl::Status ProfileTable::Add(ProfileRow row) {
         "duplicate row for {}; keep one measurement per configuration", row.key.ToString()));
   }
   ProfileKey key = row.key;
-  rows_.emplace(std::move(key), std::move(row));
+  auto [it, inserted] = rows_.emplace(std::move(key), std::move(row));
+  TESSERA_CHECK(inserted);
+  const ProfileRow* added = &it->second;  // std::map nodes never move
+  Rows& slice = by_gpu_model_[{added->key.gpu, added->key.model}];
+  if (slice.empty() || slice.back()->key < added->key) {
+    slice.push_back(added);  // the usual case: rows arrive in key order (a CSV in key order)
+  } else {
+    slice.insert(std::lower_bound(slice.begin(), slice.end(), added,
+                                  [](const ProfileRow* a, const ProfileRow* b) {
+                                    return a->key < b->key;
+                                  }),
+                 added);
+  }
   return absl::OkStatus();
+}
+
+const std::vector<const ProfileRow*>& ProfileTable::RowsFor(std::string_view gpu,
+                                                            std::string_view model) const {
+  static const Rows* const kNone = new Rows();
+  auto it = by_gpu_model_.find(std::pair<std::string_view, std::string_view>(gpu, model));
+  return it == by_gpu_model_.end() ? *kNone : it->second;
 }
 
 const ProfileRow* ProfileTable::Find(const ProfileKey& key) const {
@@ -259,7 +321,7 @@ const ProfileRow* ProfileTable::Find(const ProfileKey& key) const {
 
 absl::StatusOr<ProfileRow> ProfileTable::Lookup(const ProfileKey& key) const {
   if (const ProfileRow* row = Find(key)) return *row;
-  ASSIGN_OR_RETURN(ProfileRow row, LookupPartition(rows_, key));
+  ASSIGN_OR_RETURN(ProfileRow row, LookupPartition(RowsFor(key.gpu, key.model), key));
   row.key = key;
   row.source = ProfileSource::kInterpolated;
   return row;
@@ -267,22 +329,22 @@ absl::StatusOr<ProfileRow> ProfileTable::Lookup(const ProfileKey& key) const {
 
 std::vector<hw::Partition> ProfileTable::Partitions(const std::string& gpu,
                                                     const std::string& model) const {
-  return PartitionsAt(rows_, gpu, model, std::nullopt);
+  return PartitionsAt(RowsFor(gpu, model), std::nullopt);
 }
 
 std::vector<int> ProfileTable::Batches(const std::string& gpu, const hw::Partition& partition,
                                        const std::string& model, int input, int procs) const {
-  return BatchesAt(rows_, ProfileKey{gpu, partition, model, input, 1, procs});
+  return BatchesAt(RowsFor(gpu, model), ProfileKey{gpu, partition, model, input, 1, procs});
 }
 
 std::vector<int> ProfileTable::Inputs(const std::string& gpu, const hw::Partition& partition,
                                       const std::string& model) const {
-  return InputsAt(rows_, ProfileKey{gpu, partition, model, 0, 1, 1}, std::nullopt);
+  return InputsAt(RowsFor(gpu, model), partition, std::nullopt);
 }
 
 std::vector<std::string> ProfileTable::Models() const {
   std::set<std::string> models;
-  for (const auto& [key, row] : rows_) models.insert(key.model);
+  for (const auto& [gpu_model, rows] : by_gpu_model_) models.insert(gpu_model.second);
   return {models.begin(), models.end()};
 }
 

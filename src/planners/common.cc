@@ -43,13 +43,14 @@ std::vector<Configuration> Configurations(const perf::ProfileTable& profiles,
                                           const std::string& gpu, const std::string& model,
                                           int input, const SloRule& rule) {
   std::vector<Configuration> out;
-  for (const auto& [key, row] : profiles.rows()) {
-    if (key.gpu != gpu || key.model != model || key.input != input) continue;
-    if (!rule(row.latency_ms, key.batch)) continue;
-    out.push_back({key.partition, key.input, key.batch, key.procs, row.latency_ms,
-                   key.procs * key.batch * 1000.0 / row.latency_ms});
+  for (const perf::ProfileRow* row : profiles.RowsFor(gpu, model)) {
+    const perf::ProfileKey& key = row->key;
+    if (key.input != input) continue;
+    if (!rule(row->latency_ms, key.batch)) continue;
+    out.push_back({key.partition, key.input, key.batch, key.procs, row->latency_ms,
+                   key.procs * key.batch * 1000.0 / row->latency_ms});
   }
-  return out;  // the table's key order: partition, then batch, then procs
+  return out;  // the table's key order within (gpu, model): partition, then batch, then procs
 }
 
 namespace {

@@ -44,10 +44,9 @@ std::optional<Option> BestOption(const perf::ProfileTable& profiles, const std::
                                  const hw::MigProfile& profile, const workload::WorkloadModel& m) {
   hw::Partition partition = hw::Partition::Mig(profile.name);
   std::set<std::pair<int, int>> candidates;  // (procs, batch)
-  for (const auto& [key, row] : profiles.rows()) {
-    if (key.gpu == gpu && key.partition == partition && key.model == m.model &&
-        key.procs <= kMaxProcs)
-      candidates.insert({key.procs, key.batch});
+  for (const perf::ProfileRow* row : profiles.RowsFor(gpu, m.model)) {
+    if (row->key.partition == partition && row->key.procs <= kMaxProcs)
+      candidates.insert({row->key.procs, row->key.batch});
   }
   std::optional<Option> best;
   for (auto [procs, batch] : candidates) {

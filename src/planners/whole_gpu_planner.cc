@@ -90,9 +90,8 @@ std::optional<ModelChoice> ChooseBatch(const PlanningInputs& in, const std::stri
                                        std::string* reason) {
   ModelChoice c{&m, m.input.MaxSize()};
   std::set<int> batches;
-  for (const auto& [key, row] : in.profiles->rows()) {
-    if (key.gpu == gpu && key.partition == s.partition && key.model == m.model && key.procs == 1)
-      batches.insert(key.batch);
+  for (const perf::ProfileRow* row : in.profiles->RowsFor(gpu, m.model)) {
+    if (row->key.partition == s.partition && row->key.procs == 1) batches.insert(row->key.batch);
   }
   std::optional<double> fastest;
   for (int b : batches) {

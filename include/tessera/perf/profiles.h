@@ -17,7 +17,9 @@
 //                    1}));
 //   row.source == ProfileSource::kInterpolated;   // between sm:32/sm:64 and batch 8/16
 //
-// A ProfileTable is immutable once built and safe to share between threads.
+// A ProfileTable is immutable once built and safe to share between threads. It keeps its rows
+// indexed by (gpu, model) (RowsFor), so Lookup and the distinct-value queries read only the rows of
+// the key's (gpu, model), not the whole table.
 #ifndef TESSERA_PERF_PROFILES_H_
 #define TESSERA_PERF_PROFILES_H_
 
@@ -27,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -68,11 +71,27 @@ struct ProfileRow {
 
 class ProfileTable {
  public:
+  ProfileTable() = default;
+  // Copies rebuild the (gpu, model) index over their own rows; moves keep it (the rows' nodes move
+  // with the map) and leave the source empty.
+  ProfileTable(const ProfileTable& other);
+  ProfileTable& operator=(const ProfileTable& other);
+  ProfileTable(ProfileTable&& other) noexcept;
+  ProfileTable& operator=(ProfileTable&& other) noexcept;
+  ~ProfileTable() = default;
+
   // Adds a row; InvalidArgument on a duplicate key, a non-positive latency (or tail latency), a
-  // negative memory, or a batch, procs or input below 1.
+  // negative memory, or a batch, procs or input below 1. O(log size) plus, when rows of a (gpu,
+  // model) arrive out of key order, the rows of that (gpu, model).
   absl::Status Add(ProfileRow row);
   const std::map<ProfileKey, ProfileRow>& rows() const { return rows_; }
   size_t size() const { return rows_.size(); }
+
+  // The rows of one (gpu, model), in key order (partition, then input, batch, procs); empty when
+  // there are none. The pointers are into this table's rows(): valid until it is destroyed or
+  // assigned to (a table moved from it takes them over; a copy has pointers of its own).
+  // Costs O(log of the number of (gpu, model) pairs): use it, not rows(), to visit one model.
+  const std::vector<const ProfileRow*>& RowsFor(std::string_view gpu, std::string_view model) const;
 
   // The row with exactly this key, or nullptr.
   const ProfileRow* Find(const ProfileKey& key) const;
@@ -94,7 +113,22 @@ class ProfileTable {
   std::vector<std::string> Models() const;
 
  private:
+  // Orders (gpu, model) pairs and looks them up by string_view without building strings.
+  struct GpuModelLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, std::string_view>(a.first, a.second) <
+             std::pair<std::string_view, std::string_view>(b.first, b.second);
+    }
+  };
+  using Index = std::map<std::pair<std::string, std::string>, std::vector<const ProfileRow*>,
+                         GpuModelLess>;
+
+  void RebuildIndex();
+
   std::map<ProfileKey, ProfileRow> rows_;
+  Index by_gpu_model_;  // every row of rows_, under its (gpu, model), in key order
 };
 
 // Reads the canonical CSV strictly: required columns and no unknown ones (`procs` may be left out:
