@@ -36,19 +36,17 @@ void ForEachGpuRow(const RowMap& rows, const std::string& gpu, Fn fn) {
 // partition leads the key order within a (gpu, model).
 template <typename Fn>
 void ForEachRow(const Rows& rows, const hw::Partition& partition, Fn fn) {
-  auto it = std::lower_bound(rows.begin(), rows.end(), partition,
-                             [](const ProfileRow* row, const hw::Partition& p) {
-                               return row->key.partition < p;
-                             });
+  auto it = std::lower_bound(
+      rows.begin(), rows.end(), partition,
+      [](const ProfileRow* row, const hw::Partition& p) { return row->key.partition < p; });
   for (; it != rows.end() && (*it)->key.partition == partition; ++it) fn(**it);
 }
 
 // The row of `rows` (one gpu and model) with exactly `key`. REQUIRES: there is one.
 const ProfileRow& RowAt(const Rows& rows, const ProfileKey& key) {
-  auto it = std::lower_bound(rows.begin(), rows.end(), key,
-                             [](const ProfileRow* row, const ProfileKey& k) {
-                               return row->key < k;
-                             });
+  auto it =
+      std::lower_bound(rows.begin(), rows.end(), key,
+                       [](const ProfileRow* row, const ProfileKey& k) { return row->key < k; });
   TESSERA_CHECK(it != rows.end() && (*it)->key == key);
   return **it;
 }
@@ -298,11 +296,10 @@ absl::Status ProfileTable::Add(ProfileRow row) {
   if (slice.empty() || slice.back()->key < added->key) {
     slice.push_back(added);  // the usual case: rows arrive in key order (a CSV in key order)
   } else {
-    slice.insert(std::lower_bound(slice.begin(), slice.end(), added,
-                                  [](const ProfileRow* a, const ProfileRow* b) {
-                                    return a->key < b->key;
-                                  }),
-                 added);
+    slice.insert(
+        std::lower_bound(slice.begin(), slice.end(), added,
+                         [](const ProfileRow* a, const ProfileRow* b) { return a->key < b->key; }),
+        added);
   }
   return absl::OkStatus();
 }

@@ -242,9 +242,9 @@ TEST(ProfileTableTest, RowsForKeepsKeyOrderWhateverTheAddOrder) {
   EXPECT_THAT(table.Inputs(kH100, hw::Partition::Sm(32), "resnet50"), ElementsAre(160, 224));
   EXPECT_THAT(table.Batches(kH100, hw::Partition::Sm(32), "resnet50", 224, 1), ElementsAre(8, 16));
   EXPECT_THAT(table.Batches(kH100, hw::Partition::Sm(32), "resnet50", 224, 2), ElementsAre(8));
-  EXPECT_THAT(table.Partitions(kH100, "resnet50"),
-              ElementsAre(hw::Partition::Mig("3g.40gb"), hw::Partition::Sm(32),
-                          hw::Partition::Sm(64)));
+  EXPECT_THAT(
+      table.Partitions(kH100, "resnet50"),
+      ElementsAre(hw::Partition::Mig("3g.40gb"), hw::Partition::Sm(32), hw::Partition::Sm(64)));
   EXPECT_THAT(table.Lookup(Key(hw::Partition::Sm(48), "resnet50", 224, 8, 2)),
               StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("SM count 48")));
 }
@@ -300,7 +300,7 @@ TEST(ProfileTableTest, MovesCarryTheIndex) {
   EXPECT_EQ(assigned.RowsFor(kH100, "resnet50"), before);
   ExpectIndexMatchesRows(assigned);
   EXPECT_TRUE(moved.RowsFor(kH100, "resnet50").empty());  // NOLINT(bugprone-use-after-move)
-  EXPECT_EQ(moved.size(), 0u);                              // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(moved.size(), 0u);                            // NOLINT(bugprone-use-after-move)
   ASSERT_OK_AND_ASSIGN(ProfileRow row,
                        assigned.Lookup(Key(hw::Partition::Sm(48), "resnet50", 224, 12)));
   EXPECT_DOUBLE_EQ(row.latency_ms, 4.5);
@@ -357,9 +357,9 @@ TEST(MigStandInsTest, ReadsSmRowsAsMigProfiles) {
   ASSERT_EQ(indexed.size(), table.size());
   EXPECT_EQ(indexed.front()->source, ProfileSource::kStandIn);
   EXPECT_EQ(indexed.back()->key, Key(hw::Partition::Sm(64), "resnet50", 224, 2));
-  EXPECT_TRUE(std::is_sorted(
-      indexed.begin(), indexed.end(),
-      [](const ProfileRow* a, const ProfileRow* b) { return a->key < b->key; }));
+  EXPECT_TRUE(
+      std::is_sorted(indexed.begin(), indexed.end(),
+                     [](const ProfileRow* a, const ProfileRow* b) { return a->key < b->key; }));
 
   const hw::GpuModel* h100 = *catalog.Find(kH100);
   std::string note = MigStandInNote(table, *h100);

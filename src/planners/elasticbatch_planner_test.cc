@@ -127,7 +127,8 @@ class ElasticBatchPlannerTest : public ::testing::Test {
 
 TEST_F(ElasticBatchPlannerTest, CreatedByName) {
   EXPECT_EQ(planner_->name(), "elasticbatch");
-  EXPECT_THAT(planner_->description(), HasSubstr("confirmed (and repaired or pooled) by simulation"));
+  EXPECT_THAT(planner_->description(),
+              HasSubstr("confirmed (and repaired or pooled) by simulation"));
 }
 
 // The capacity is positive, below procs x batch / latency, met at and below it, and not met at the

@@ -48,8 +48,7 @@ absl::StatusOr<std::unique_ptr<Inputs>> LoadInputs(const ValidateOptions& option
     ASSIGN_OR_RETURN(perf::ProfileTable measured,
                      perf::LoadProfileCsv(options.profiles, inputs->catalog, inputs->registry));
     // The same stand-in MIG rows that `plan` and `simulate` read (perf::WithMigStandIns).
-    ASSIGN_OR_RETURN(inputs->profiles,
-                     perf::WithMigStandIns(std::move(measured), inputs->catalog));
+    ASSIGN_OR_RETURN(inputs->profiles, perf::WithMigStandIns(std::move(measured), inputs->catalog));
   }
   if (!options.workload.empty()) {
     ASSIGN_OR_RETURN(inputs->workload,

@@ -122,8 +122,8 @@ class ProfileTable {
              std::pair<std::string_view, std::string_view>(b.first, b.second);
     }
   };
-  using Index = std::map<std::pair<std::string, std::string>, std::vector<const ProfileRow*>,
-                         GpuModelLess>;
+  using Index =
+      std::map<std::pair<std::string, std::string>, std::vector<const ProfileRow*>, GpuModelLess>;
 
   void RebuildIndex();
 
