@@ -378,9 +378,9 @@ class ElasticBatchPlanner : public Planner {
     PlanSummary& summary = result.summary;
     summary.planner = name();
     summary.notes.push_back(fmt::format(
-        "rule: latency <= SLO, <= {} MPS procs; capacity = the Poisson rate one instance serves "
-        ">= {}% within SLO in simulation; provisioned at quantile {} (simulated capacities absorb "
-        "Poisson bursts: quantile 0 is intended)",
+        "rule: latency <= SLO, <= {} MPS procs; capacities estimated by the queueing-aware rule, "
+        "then each model's instances simulated together must keep >= {}% within SLO; provisioned "
+        "at quantile {} (simulated groups absorb Poisson bursts: quantile 0 is intended)",
         kMaxProcs, 100 * kTargetAttainment, options.rate_quantile));
     std::string stand_ins = perf::MigStandInNote(*in.profiles, *gpu);
     if (!stand_ins.empty()) summary.notes.push_back(std::move(stand_ins));
