@@ -367,13 +367,9 @@ class ElasticBatchPlanner : public Planner {
 
   absl::StatusOr<PlanResult> Run(const PlanningInputs& in,
                                  const PlannerOptions& options) const override {
-    RETURN_IF_ERROR(options.Validate());
-    ASSIGN_OR_RETURN(const hw::GpuModel* gpu, in.catalog->Find(options.gpu));
-    if (gpu->compute_slices == 0) {
-      return absl::InvalidArgumentError(fmt::format(
-          "planner elasticbatch: {} has no MIG; elasticbatch plans MIG instances", gpu->name));
-    }
-    ASSIGN_OR_RETURN(hw::LayoutSpace space, MigSpace(*gpu, options));
+    ASSIGN_OR_RETURN(MigPlanningSpace start, StartMigPlanning(kName, in, options));
+    const hw::GpuModel* gpu = start.gpu;
+    const hw::LayoutSpace& space = start.space;
     PlanResult result;
     PlanSummary& summary = result.summary;
     summary.planner = name();

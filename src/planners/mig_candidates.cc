@@ -10,6 +10,20 @@
 
 namespace tessera::planners::internal {
 
+absl::StatusOr<MigPlanningSpace> StartMigPlanning(const std::string& planner,
+                                                  const PlanningInputs& in,
+                                                  const PlannerOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  ASSIGN_OR_RETURN(const hw::GpuModel* gpu, in.catalog->Find(options.gpu));
+  if (gpu->compute_slices == 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("planner {}: {} has no MIG; the {} planner plans MIG instances", planner,
+                    gpu->name, planner));
+  }
+  ASSIGN_OR_RETURN(hw::LayoutSpace space, MigSpace(*gpu, options));
+  return MigPlanningSpace{gpu, std::move(space)};
+}
+
 std::string ConfigText(const Configuration& c) {
   return fmt::format("{} batch {} procs {}", c.partition.ToString(), c.batch, c.procs);
 }

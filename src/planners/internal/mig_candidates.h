@@ -19,6 +19,16 @@ namespace tessera::planners::internal {
 
 inline constexpr int kMaxProcs = 3;  // MPS processes per MIG instance (ParvaGPU's limit)
 
+// The GPU of `options` and the MIG layout space a MIG planner named `planner` works in, after
+// validating the options. InvalidArgument for bad options, an unknown GPU or a GPU without MIG.
+struct MigPlanningSpace {
+  const hw::GpuModel* gpu = nullptr;
+  hw::LayoutSpace space;
+};
+absl::StatusOr<MigPlanningSpace> StartMigPlanning(const std::string& planner,
+                                                  const PlanningInputs& in,
+                                                  const PlannerOptions& options);
+
 // "3g.40gb batch 16 procs 2".
 std::string ConfigText(const Configuration& c);
 
