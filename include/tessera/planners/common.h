@@ -10,7 +10,9 @@
 #ifndef TESSERA_PLANNERS_COMMON_H_
 #define TESSERA_PLANNERS_COMMON_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -55,9 +57,62 @@ std::vector<Configuration> Configurations(const perf::ProfileTable& profiles,
 // only that way) and fullest-multiset-first (fill each new GPU with the placeable multiset of the
 // remaining instances that uses the most compute slices). Neither is optimal in general; the
 // fullest-first packing finds 3g+2g+2g | 3g+2g+1g+1g where first-fit pairs the two 3g. Returns one
-// placed layout per GPU. InvalidArgument for a profile outside the space.
+// placed layout per GPU. InvalidArgument for a profile outside the space. One-shot form of
+// MigPacker::Pack.
 absl::StatusOr<std::vector<hw::PlacedLayout>> PackMigInstances(const hw::LayoutSpace& space,
                                                                std::vector<int> instances);
+
+// GPUs with identical layouts, in packing order: `gpus` GPUs each laid out as `layout`.
+struct LayoutRun {
+  hw::PlacedLayout layout;
+  int64_t gpus = 0;
+};
+
+// A packing of MIG instances: runs of identical GPUs (the GPU count is the sum of their sizes).
+struct MigPacking {
+  std::vector<LayoutRun> runs;
+  int64_t gpus = 0;
+  // One placed layout per GPU, in packing order.
+  std::vector<hw::PlacedLayout> Expand() const;
+};
+
+// The packer behind PackMigInstances, for planners that pack many times over one space (a local
+// search): it works on instance counts per profile, on runs of identical GPUs, and remembers every
+// placement decision per (layout, profile), so a packing costs about the number of distinct
+// layouts it produces, not the number of instances. The instances are taken largest first (memory
+// slices, then compute slices, then profile index), so a packing depends on the counts alone.
+// Not thread-safe (the memo); the space must outlive the packer.
+class MigPacker {
+ public:
+  explicit MigPacker(const hw::LayoutSpace& space);
+
+  const hw::LayoutSpace& space() const { return *space_; }
+
+  // The better (fewer GPUs; first-fit on ties) of first-fit decreasing and fullest-multiset-first
+  // for `counts[p]` instances of profile p (size = the GPU's profile count). InvalidArgument for a
+  // wrong size, a negative count, or a count for a profile outside the space.
+  absl::StatusOr<MigPacking> Pack(const hw::Multiset& counts);
+
+  // The two heuristics on their own. REQUIRES: `counts` valid for Pack. First-fit decreasing gives
+  // exactly the layouts of placing the instances one by one (largest first) onto the first GPU
+  // that takes them.
+  MigPacking FirstFitDecreasing(const hw::Multiset& counts);
+  MigPacking FullestFirst(const hw::Multiset& counts);
+
+ private:
+  static constexpr int kUnknown = -2;  // memo entry not computed yet
+  static constexpr int kNone = -1;     // the profile does not fit
+
+  int IdOf(const hw::PlacedLayout& layout) const;
+  // The layout (id) after adding `profile` to layout `id`: at hw::ChooseStart's start, else by
+  // re-placing every instance; kNone when it fits neither way.
+  int Add(int id, int profile);
+
+  const hw::LayoutSpace* space_;
+  std::vector<hw::PlacedLayout> layouts_;  // id -> layout; id 0 is the empty GPU
+  std::map<hw::PlacedLayout, int> ids_;
+  std::vector<int> added_;  // memo of Add, indexed id * profile count + profile
+};
 
 // A MIG instance to place: the model it serves and how.
 struct MigInstance {
