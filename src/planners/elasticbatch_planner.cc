@@ -11,7 +11,7 @@
 // batch starts and the heavy-traffic queueing tail within the SLO; internal/simulated_capacity.h).
 // Search, on those estimates alone: (1) for three costs (compute slices, GPU share = max(compute,
 // memory) share in slices, memory slices) each model gets floor(provisioned / capacity) instances
-// of its best configuration per unit plus one right-sized instance; the packing (PackMigInstances)
+// of its best configuration per unit plus one right-sized instance; the packing (MigPacker)
 // with the fewest GPUs wins; (2) local search: a model moves to the best configuration of one MIG
 // profile when that packs onto fewer GPUs, or as many with less GPU share. Confirmation, by
 // simulation: (3) each model's instances, simulated together behind the router at its provisioned
@@ -112,30 +112,69 @@ ModelPlanSummary Summarize(const workload::WorkloadModel& m, const std::vector<M
   return s;
 }
 
-// The instances of a plan per (model, bucket) state, their packing and total GPU share.
-struct Scored {
-  std::vector<std::vector<Configuration>> choice;
-  std::vector<hw::PlacedLayout> layouts;
+// What one (model, bucket)'s instances take: instances per MIG profile and their GPU share.
+struct Use {
+  hw::Multiset counts;
   double share = 0;
-  bool BetterThan(const Scored& o) const {
-    if (layouts.size() != o.layouts.size()) return layouts.size() < o.layouts.size();
-    return share < o.share - 1e-9;
-  }
 };
 
-absl::StatusOr<Scored> Score(const hw::LayoutSpace& space,
-                             std::vector<std::vector<Configuration>> choice) {
-  const CostFn share = CostVariants(space.gpu())[1].second;
-  Scored s{std::move(choice), {}, 0};
-  std::vector<int> profiles;
-  for (const std::vector<Configuration>& chosen : s.choice) {
-    for (const Configuration& c : chosen) {
-      profiles.push_back(space.gpu().ProfileIndex(c.partition.mig_profile));
-      s.share += share(c);
-    }
+Use UseOf(const hw::GpuModel& gpu, const std::vector<Configuration>& chosen) {
+  const CostFn share = CostVariants(gpu)[1].second;
+  Use u{hw::Multiset(gpu.profiles.size(), 0), 0};
+  for (const Configuration& c : chosen) {
+    ++u.counts[static_cast<size_t>(gpu.ProfileIndex(c.partition.mig_profile))];
+    u.share += share(c);
   }
-  ASSIGN_OR_RETURN(s.layouts, PackMigInstances(space, profiles));
+  return u;
+}
+
+// The instances of a plan per (model, bucket) state, what each state takes, their packing and
+// total GPU share. Kept up to date by Replace, so that a local-search move costs one state's
+// instances and one packing of the totals.
+struct Scored {
+  std::vector<std::vector<Configuration>> choice;
+  std::vector<Use> uses;  // per state
+  hw::Multiset total;     // instances per profile, over every state
+  double share = 0;
+  MigPacking packing;
+
+  // Whether (gpus, share) ranks before this plan's: fewer GPUs, or as many with less GPU share.
+  bool Beaten(int64_t gpus, double other_share) const {
+    if (gpus != packing.gpus) return gpus < packing.gpus;
+    return other_share < share - 1e-9;
+  }
+  bool BetterThan(const Scored& o) const { return o.Beaten(packing.gpus, share); }
+};
+
+absl::StatusOr<Scored> Score(MigPacker& packer, std::vector<std::vector<Configuration>> choice) {
+  const hw::GpuModel& gpu = packer.space().gpu();
+  Scored s{std::move(choice), {}, hw::Multiset(gpu.profiles.size(), 0), 0, {}};
+  for (const std::vector<Configuration>& chosen : s.choice) {
+    Use u = UseOf(gpu, chosen);
+    for (size_t p = 0; p < u.counts.size(); ++p) s.total[p] += u.counts[p];
+    s.share += u.share;
+    s.uses.push_back(std::move(u));
+  }
+  ASSIGN_OR_RETURN(s.packing, packer.Pack(s.total));
   return s;
+}
+
+// Replaces state i's instances of `current` by `chosen` when that scores better (fewer GPUs, or as
+// many with less GPU share); whether it did.
+absl::StatusOr<bool> ReplaceIfBetter(MigPacker& packer, Scored& current, size_t i,
+                                     std::vector<Configuration> chosen) {
+  Use u = UseOf(packer.space().gpu(), chosen);
+  hw::Multiset total = current.total;
+  for (size_t p = 0; p < total.size(); ++p) total[p] += u.counts[p] - current.uses[i].counts[p];
+  double share = current.share - current.uses[i].share + u.share;
+  ASSIGN_OR_RETURN(MigPacking packing, packer.Pack(total));
+  if (!current.Beaten(packing.gpus, share)) return false;
+  current.choice[i] = std::move(chosen);
+  current.uses[i] = std::move(u);
+  current.total = std::move(total);
+  current.share = share;
+  current.packing = std::move(packing);
+  return true;
 }
 
 // Whether `group`, simulated together, serves `rate_rps` of s's model (GroupMeets over `seeds`
@@ -238,45 +277,47 @@ absl::Status ConfirmModel(const PlanningInputs& in, const hw::LayoutSpace& space
 }
 
 // Every model with the best configuration per unit of `cost`, packed.
-absl::StatusOr<Scored> Provisioned(const PlanningInputs& in, const hw::LayoutSpace& space,
-                                   const CostFn& cost, std::vector<ModelState>& states,
-                                   const PlannerOptions& options) {
+absl::StatusOr<Scored> Provisioned(const PlanningInputs& in, MigPacker& packer, const CostFn& cost,
+                                   std::vector<ModelState>& states, const PlannerOptions& options) {
   std::vector<std::vector<Configuration>> choice;
   for (ModelState& s : states) {
     ASSIGN_OR_RETURN(Configuration best, MostPerCost(cost, s.configs, *s.cache));
     ASSIGN_OR_RETURN(std::vector<Configuration> chosen,
-                     ProvisionModel(in, space, cost, best, s, options));
+                     ProvisionModel(in, packer.space(), cost, best, s, options));
     choice.push_back(std::move(chosen));
   }
-  return Score(space, std::move(choice));
+  return Score(packer, std::move(choice));
 }
 
 // Local search: one model at a time moves to the best configuration of one MIG profile (replicated,
 // plus a right-sized rest) when that packs onto fewer GPUs, or as many with less GPU share.
-absl::StatusOr<Scored> Improve(const PlanningInputs& in, const hw::LayoutSpace& space,
+absl::StatusOr<Scored> Improve(const PlanningInputs& in, MigPacker& packer,
                                std::vector<ModelState>& states, const PlannerOptions& options,
                                Scored current) {
+  const hw::LayoutSpace& space = packer.space();
   const CostFn share = CostVariants(space.gpu())[1].second;
+  // A move does not depend on the plan it is tried on: each is provisioned once.
+  std::vector<std::vector<std::vector<Configuration>>> moves(states.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    for (int p : space.profiles()) {
+      std::vector<Configuration> only;
+      for (const Configuration& c : states[i].configs) {
+        if (space.gpu().ProfileIndex(c.partition.mig_profile) == p) only.push_back(c);
+      }
+      if (only.empty()) continue;
+      ASSIGN_OR_RETURN(Configuration best, MostPerCost(share, only, *states[i].cache));
+      if (best.capacity_rps <= 0) continue;
+      ASSIGN_OR_RETURN(std::vector<Configuration> chosen,
+                       ProvisionModel(in, space, share, best, states[i], options));
+      moves[i].push_back(std::move(chosen));
+    }
+  }
   for (int pass = 0; pass < kImprovementPasses; ++pass) {
     bool changed = false;
     for (size_t i = 0; i < states.size(); ++i) {
-      for (int p : space.profiles()) {
-        std::vector<Configuration> only;
-        for (const Configuration& c : states[i].configs) {
-          if (space.gpu().ProfileIndex(c.partition.mig_profile) == p) only.push_back(c);
-        }
-        if (only.empty()) continue;
-        ASSIGN_OR_RETURN(Configuration best, MostPerCost(share, only, *states[i].cache));
-        if (best.capacity_rps <= 0) continue;
-        ASSIGN_OR_RETURN(std::vector<Configuration> chosen,
-                         ProvisionModel(in, space, share, best, states[i], options));
-        std::vector<std::vector<Configuration>> choice = current.choice;
-        choice[i] = std::move(chosen);
-        ASSIGN_OR_RETURN(Scored candidate, Score(space, std::move(choice)));
-        if (candidate.BetterThan(current)) {
-          current = std::move(candidate);
-          changed = true;
-        }
+      for (const std::vector<Configuration>& move : moves[i]) {
+        ASSIGN_OR_RETURN(bool better, ReplaceIfBetter(packer, current, i, move));
+        changed = changed || better;
       }
     }
     if (!changed) break;
@@ -331,7 +372,7 @@ absl::StatusOr<std::vector<ModelState>> Candidates(const PlanningInputs& in,
   return states;
 }
 
-// The plan of the chosen configurations, packed as `best.layouts`; each assignment serves its
+// The plan of the chosen configurations, packed as `best.packing`; each assignment serves its
 // bucket's inputs (a model's buckets have distinct bounds, which identify them).
 plan::Plan BuildPlan(const hw::GpuModel& gpu, const Scored& best,
                      const std::vector<ModelState>& states, const workload::Workload& w) {
@@ -343,7 +384,7 @@ plan::Plan BuildPlan(const hw::GpuModel& gpu, const Scored& best,
     for (const Configuration& c : best.choice[i]) instances.push_back({model, c});
   }
   std::string name = w.name.empty() ? kName : fmt::format("{}-{}", w.name, kName);
-  plan::Plan plan = PlanFromLayouts(gpu, best.layouts, instances, name, kName);
+  plan::Plan plan = PlanFromLayouts(gpu, best.packing.Expand(), instances, name, kName);
   for (plan::PlanGpu& g : plan.gpus) {
     for (plan::PlanPartition& p : g.partitions) {
       for (plan::Assignment& a : p.assignments) a.input_min = input_min.at({a.model, a.input_max});
@@ -380,6 +421,7 @@ class ElasticBatchPlanner : public Planner {
         kMaxProcs, 100 * kTargetAttainment, options.rate_quantile));
     std::string stand_ins = perf::MigStandInNote(*in.profiles, *gpu);
     if (!stand_ins.empty()) summary.notes.push_back(std::move(stand_ins));
+    MigPacker packer(space);
     std::vector<std::string> problems;
     ASSIGN_OR_RETURN(std::vector<ModelState> states,
                      Candidates(in, space, options, summary, problems));
@@ -390,15 +432,15 @@ class ElasticBatchPlanner : public Planner {
     std::string best_name;
     std::vector<std::string> tried;
     for (const auto& [variant_name, cost] : CostVariants(*gpu)) {
-      ASSIGN_OR_RETURN(Scored v, Provisioned(in, space, cost, states, options));
-      tried.push_back(fmt::format("{} {}", variant_name, v.layouts.size()));
+      ASSIGN_OR_RETURN(Scored v, Provisioned(in, packer, cost, states, options));
+      tried.push_back(fmt::format("{} {}", variant_name, v.packing.gpus));
       if (!best || v.BetterThan(*best)) {
         best = std::move(v);
         best_name = variant_name;
       }
     }
-    ASSIGN_OR_RETURN(best, Improve(in, space, states, options, std::move(*best)));
-    size_t searched = best->layouts.size();
+    ASSIGN_OR_RETURN(best, Improve(in, packer, states, options, std::move(*best)));
+    int64_t searched = best->packing.gpus;
     std::vector<std::vector<Configuration>> confirmed = best->choice;
     for (size_t i = 0; i < states.size(); ++i) {
       absl::Status ok = ConfirmModel(in, space, states[i], options, confirmed[i]);
@@ -407,7 +449,7 @@ class ElasticBatchPlanner : public Planner {
       }
       RETURN_IF_ERROR(ok);
     }
-    ASSIGN_OR_RETURN(best, Score(space, std::move(confirmed)));
+    ASSIGN_OR_RETURN(best, Score(packer, std::move(confirmed)));
     int probes = 0, repaired = 0, trimmed = 0;
     for (const ModelState& s : states) {
       probes += s.probes;
@@ -419,13 +461,13 @@ class ElasticBatchPlanner : public Planner {
         "by {} group simulations ({} re-provisioned for a missed rate, {} instances pooled away): "
         "{}",
         fmt::join(tried, ", "), best_name, searched, probes, repaired, trimmed,
-        best->layouts.size()));
+        best->packing.gpus));
     size_t instances = 0;
     for (const std::vector<Configuration>& chosen : best->choice) instances += chosen.size();
     for (const workload::WorkloadModel& m : in.workload->models) {
       summary.models.push_back(Summarize(m, states, best->choice, options));
     }
-    summary.gpus = static_cast<int>(best->layouts.size());
+    summary.gpus = static_cast<int>(best->packing.gpus);
     if (summary.gpus > options.max_gpus) {
       return MarkInfeasible(std::move(result), fmt::format("needs {} GPUs, more than max_gpus = {}",
                                                            summary.gpus, options.max_gpus));
