@@ -1,6 +1,8 @@
 #include "tessera/sim/execution.h"
 
 #include <cmath>
+#include <map>
+#include <vector>
 
 #include "fmt/core.h"
 #include "tessera/base/status.h"
@@ -29,6 +31,9 @@ absl::StatusOr<double> BatchLatencyMs(const perf::ProfileTable& profiles, perf::
 absl::StatusOr<ExecutionTimes> ExecutionTimes::Build(const plan::Plan& plan,
                                                      const perf::ProfileTable& profiles) {
   ExecutionTimes times;
+  // Where the times of an assignment already timed begin in ns_, by (gpu, partition, model, input,
+  // batch, procs): replicas of one configuration (a model's group of instances) are looked up once.
+  std::map<perf::ProfileKey, int> timed;
   for (size_t g = 0; g < plan.gpus.size(); ++g) {
     const plan::PlanGpu& gpu = plan.gpus[g];
     for (size_t p = 0; p < gpu.partitions.size(); ++p) {
@@ -37,6 +42,16 @@ absl::StatusOr<ExecutionTimes> ExecutionTimes::Build(const plan::Plan& plan,
         const plan::Assignment& assignment = partition.assignments[a];
         times.refs_.push_back({static_cast<int>(g), static_cast<int>(p), static_cast<int>(a)});
         times.offset_.push_back(static_cast<int>(times.ns_.size()));
+        perf::ProfileKey whole{gpu.gpu,          partition.partition,
+                               assignment.model, assignment.input_max,
+                               assignment.batch, assignment.procs};
+        auto [it, fresh] = timed.try_emplace(whole, times.offset_.back());
+        if (!fresh) {
+          auto from = times.ns_.begin() + it->second;
+          std::vector<int64_t> same(from, from + assignment.batch);
+          times.ns_.insert(times.ns_.end(), same.begin(), same.end());
+          continue;
+        }
         for (int batch = 1; batch <= assignment.batch; ++batch) {
           perf::ProfileKey key{gpu.gpu, partition.partition, assignment.model, assignment.input_max,
                                batch,   assignment.procs};

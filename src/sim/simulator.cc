@@ -83,7 +83,13 @@ struct Bucket {
   int input_min = 0;
   int input_max = 0;
   std::vector<int> slots;
-  size_t round_robin = 0;
+  size_t round_robin = 0;  // the next slot in turn, < slots.size()
+  // The slot index whose turn it is, advancing the turn (no division: this runs per request).
+  size_t NextInTurn() {
+    size_t turn = round_robin;
+    if (++round_robin == slots.size()) round_robin = 0;
+    return turn;
+  }
 };
 
 struct Event {
@@ -203,17 +209,18 @@ absl::Status Engine::Init() {
 template <typename Cost>
 int Cheapest(Bucket& bucket, const Cost& cost) {
   const std::vector<int>& c = bucket.slots;
-  size_t start = bucket.round_robin++ % c.size();
+  size_t start = bucket.NextInTurn();
   int best = c[start];
   auto best_cost = cost(best);
-  for (size_t k = 1; k < c.size(); ++k) {
-    int slot = c[(start + k) % c.size()];
-    auto slot_cost = cost(slot);
-    if (slot_cost < best_cost) {
-      best = slot;
-      best_cost = slot_cost;
-    }
-  }
+  auto visit = [&](size_t k) {  // branch-free: which slot is cheapest is unpredictable
+    auto slot_cost = cost(c[k]);
+    bool cheaper = slot_cost < best_cost;
+    best = cheaper ? c[k] : best;
+    best_cost = cheaper ? slot_cost : best_cost;
+  };
+  // From start + 1 to the end, then from 0 to start - 1: round-robin order without a division.
+  for (size_t k = start + 1; k < c.size(); ++k) visit(k);
+  for (size_t k = 0; k < start; ++k) visit(k);
   return best;
 }
 
@@ -223,7 +230,7 @@ int Engine::Route(int model, int input, int64_t now) {
     if (bucket.slots.size() == 1) return bucket.slots[0];
     switch (options_.router) {
       case RouterKind::kRoundRobin:
-        return bucket.slots[bucket.round_robin++ % bucket.slots.size()];
+        return bucket.slots[bucket.NextInTurn()];
       case RouterKind::kLeastOutstanding:
         return Cheapest(bucket, [&](int x) { return slots_[x].outstanding; });
       case RouterKind::kShortestExpectedCompletion:
