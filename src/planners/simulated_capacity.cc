@@ -20,7 +20,6 @@ constexpr double kMaxUtilization = 0.99;
 // `rate` and a service rate `bound`), so a probe lasts at least this many of those.
 constexpr double kProbeRelaxationMultiple = 20;
 constexpr double kProbeRequests = 20000;  // requests per probe simulation (at least)
-constexpr double kProbeMinS = 2;          // seconds per probe simulation (at least)
 constexpr double kProbeSloMultiple = 10;  // and at least this many SLOs long
 constexpr uint64_t kProbeSeed = 20240;
 // kConfirmEstimate: the estimate's utilization limit (probes near 0.99 must run long), and the
@@ -52,9 +51,8 @@ absl::StatusOr<bool> GroupMeets(const PlanningInputs& in, const std::string& gpu
   probe.demand = {.kind = workload::Demand::Kind::kPoisson, .rate_rps = rate_rps};
   w.models.push_back(std::move(probe));
   double relaxation_s = rate_rps / ((bound - rate_rps) * (bound - rate_rps));
-  double duration_s =
-      std::max({kProbeMinS, kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000,
-                kProbeRelaxationMultiple * relaxation_s});
+  double duration_s = std::max({kProbeRequests / rate_rps, kProbeSloMultiple * m.slo_ms / 1000,
+                                kProbeRelaxationMultiple * relaxation_s});
   for (int k = 0; k < seeds; ++k) {
     uint64_t seed = kProbeSeed + static_cast<uint64_t>(k);
     ASSIGN_OR_RETURN(auto sources,
