@@ -137,23 +137,37 @@ absl::Status PlanningCaseOptions::Validate() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PlanningCaseBase> LoadBundledPlanningCaseBase(
-    const hw::Catalog& catalog, const models::ModelRegistry& registry) {
+absl::StatusOr<PlanningCaseBase> LoadBundledPlanningCaseBase(const hw::Catalog& catalog,
+                                                             const models::ModelRegistry& registry,
+                                                             std::string_view gpu) {
+  ASSIGN_OR_RETURN(const hw::GpuModel* model, catalog.Find(gpu));
   ASSIGN_OR_RETURN(std::string data, DataDir());
   PlanningCaseBase base;
   base.catalog = &catalog;
+  std::vector<std::string> workloads;
+  std::string profiles;
+  if (model->name == "H100-SXM5-80GB") {
+    profiles = "profiles/h100-sm-partitions.csv";
+    workloads = {"examples/h100-mix.workload.yaml"};
+    base.description =
+        "the H100 SM-partition profiles (data/profiles/h100-sm-partitions.csv) and the H100 mix "
+        "(data/examples/h100-mix.workload.yaml)";
+  } else {
+    profiles = "profiles/a100-parvagpu.csv";
+    for (int n = 1; n <= 6; ++n) {
+      workloads.push_back(fmt::format("examples/parvagpu/slo{}.workload.yaml", n));
+    }
+    base.description =
+        "ParvaGPU's A100-80GB profiles (data/profiles/a100-parvagpu.csv) and SLO scenarios 1-6 "
+        "(data/examples/parvagpu/slo*.workload.yaml)";
+  }
   ASSIGN_OR_RETURN(base.profiles,
-                   perf::LoadProfileCsv(data + "/profiles/a100-parvagpu.csv", catalog, registry));
-  for (int n = 1; n <= 6; ++n) {
-    ASSIGN_OR_RETURN(
-        workload::Workload scenario,
-        workload::LoadWorkloadFile(fmt::format("{}/examples/parvagpu/slo{}.workload.yaml", data, n),
-                                   registry));
+                   perf::LoadProfileCsv(fmt::format("{}/{}", data, profiles), catalog, registry));
+  for (const std::string& file : workloads) {
+    ASSIGN_OR_RETURN(workload::Workload scenario,
+                     workload::LoadWorkloadFile(fmt::format("{}/{}", data, file), registry));
     base.scenarios.push_back(std::move(scenario));
   }
-  base.description =
-      "ParvaGPU's A100-80GB profiles (data/profiles/a100-parvagpu.csv) and SLO scenarios 1-6 "
-      "(data/examples/parvagpu/slo*.workload.yaml)";
   return base;
 }
 

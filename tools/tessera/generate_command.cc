@@ -1,4 +1,5 @@
 // `tessera generate planning-case`: write a large, seeded planning case (workload + profiles).
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -17,12 +18,19 @@ struct PlanningCaseCommandOptions {
   std::string output_dir;
 };
 
+// Whether `profiles` has rows on SM partitions (a case for the gpulet planner).
+bool SmPartitioned(const perf::ProfileTable& profiles) {
+  return std::any_of(profiles.rows().begin(), profiles.rows().end(), [](const auto& entry) {
+    return entry.first.partition.kind == hw::PartitionKind::kSm;
+  });
+}
+
 absl::Status RunPlanningCase(const PlanningCaseCommandOptions& o, std::ostream& out) {
   RETURN_IF_ERROR(o.generator.Validate());
   ASSIGN_OR_RETURN(hw::Catalog catalog, hw::LoadDefaultCatalog());
   ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
   ASSIGN_OR_RETURN(planners::PlanningCaseBase base,
-                   planners::LoadBundledPlanningCaseBase(catalog, registry));
+                   planners::LoadBundledPlanningCaseBase(catalog, registry, o.generator.gpu));
   ASSIGN_OR_RETURN(planners::PlanningCase c, planners::GeneratePlanningCase(base, o.generator));
   RETURN_IF_ERROR(planners::WritePlanningCase(c, o.output_dir));
   const std::string& dir = o.output_dir;
@@ -36,8 +44,8 @@ absl::Status RunPlanningCase(const PlanningCaseCommandOptions& o, std::ostream& 
       c.estimated_gpus);
   out << fmt::format(
       "plan it: tessera plan --workload {}/workload.yaml --profiles {}/profiles.csv --gpu {} "
-      "--planner parva --rate-quantile 0\n",
-      dir, dir, o.generator.gpu);
+      "--planner {}\n",
+      dir, dir, o.generator.gpu, SmPartitioned(c.profiles) ? "gpulet" : "parva");
   return absl::OkStatus();
 }
 
@@ -60,8 +68,8 @@ void AddGenerateCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
   cmd->add_option("--seed", o->generator.seed, "Seed: the same flags and seed give the same files")
       ->capture_default_str();
   cmd->add_option("--gpu", o->generator.gpu,
-                  "GPU model (name or alias) the base profiles cover; the bundled base is the "
-                  "A100-80GB")
+                  "GPU model (name or alias): the bundled bases are ParvaGPU's A100-80GB "
+                  "scenarios and, for the H100 (SM partitions), the H100 mix")
       ->capture_default_str();
   cmd->add_option(
          "--jitter", o->generator.jitter,

@@ -78,6 +78,19 @@ TEST(GenerateCommandTest, SameFlagsSameFiles) {
   EXPECT_NE(ReadAll(a + "/workload.yaml"), ReadAll(c + "/workload.yaml"));
 }
 
+TEST(GenerateCommandTest, TheH100CaseClonesTheH100MixForGpulet) {
+  std::string dir = FreshDir("h100");
+  Result r = Tessera(
+      {"generate", "planning-case", "--models", "8", "--gpus", "20", "--gpu", "h100", "-o", dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--planner gpulet"));
+  r = Tessera({"plan", "--workload", dir + "/workload.yaml", "--profiles", dir + "/profiles.csv",
+               "--gpu", "h100", "--planner", "gpulet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("planner gpulet: feasible"));
+  EXPECT_THAT(r.out, HasSubstr("resnet50~"));  // clones of the H100 mix's models
+}
+
 TEST(GenerateCommandTest, BadFlagsAreUserErrors) {
   std::string dir = FreshDir("bad");
   Result r = Tessera({"generate", "planning-case", "--models", "0", "-o", dir});
@@ -92,7 +105,7 @@ TEST(GenerateCommandTest, BadFlagsAreUserErrors) {
   r = Tessera({"generate", "planning-case", "--gpu", "v100", "-o", dir});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("unknown GPU model 'v100'"));
-  r = Tessera({"generate", "planning-case", "--gpu", "h100", "-o", dir});
+  r = Tessera({"generate", "planning-case", "--gpu", "a30", "-o", dir});  // no bundled base
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("no model of the base"));
   r = Tessera({"generate", "planning-case", "--models", "3"});

@@ -18,8 +18,8 @@
 // The same base, options and seed give the same case.
 //
 // Example:
-//   ASSIGN_OR_RETURN(PlanningCaseBase base, LoadBundledPlanningCaseBase(catalog, registry));
-//   PlanningCaseOptions o;  o.models = 200;  o.gpus = 1000;  o.seed = 1;
+//   ASSIGN_OR_RETURN(PlanningCaseBase base, LoadBundledPlanningCaseBase(catalog, registry,
+//   "a100")); PlanningCaseOptions o;  o.models = 200;  o.gpus = 1000;  o.seed = 1;
 //   ASSIGN_OR_RETURN(PlanningCase c, GeneratePlanningCase(base, o));
 //   RETURN_IF_ERROR(WritePlanningCase(c, "/tmp/case"));   // workload.yaml + profiles.csv
 #ifndef TESSERA_PLANNERS_PLANNING_CASE_H_
@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -58,10 +59,15 @@ struct PlanningCaseBase {
   std::string description;  // where the base comes from, for the generated files' headers
 };
 
-// ParvaGPU's A100-80GB profiles (data/profiles/a100-parvagpu.csv) and its six scenarios
-// (data/examples/parvagpu/slo*.workload.yaml) from tessera's data folder.
-absl::StatusOr<PlanningCaseBase> LoadBundledPlanningCaseBase(const hw::Catalog& catalog,
-                                                             const models::ModelRegistry& registry);
+// The bundled base for `gpu` (a catalog name or alias) from tessera's data folder: for the
+// H100-SXM5-80GB its SM-partition profiles (data/profiles/h100-sm-partitions.csv) and the H100 mix
+// (data/examples/h100-mix.workload.yaml; bert_base, whose inputs vary, is not cloned); for any
+// other GPU ParvaGPU's A100-80GB profiles (data/profiles/a100-parvagpu.csv) and its six scenarios
+// (data/examples/parvagpu/slo*.workload.yaml), which GeneratePlanningCase rejects for a GPU they do
+// not profile. NotFound for a GPU the catalog does not know.
+absl::StatusOr<PlanningCaseBase> LoadBundledPlanningCaseBase(
+    const hw::Catalog& catalog, const models::ModelRegistry& registry,
+    std::string_view gpu = "A100-SXM4-80GB");
 
 struct PlanningCase {
   perf::ProfileTable profiles;  // the clones' rows on the GPU, nothing else
