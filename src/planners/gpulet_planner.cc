@@ -141,9 +141,8 @@ std::optional<SizeOption> GpuletPlanner::BestBatch(const PlanningInputs& in,
                                                    double* fastest_ms) const {
   hw::Partition partition = hw::Partition::Sm(sms);
   std::set<int> batches;
-  for (const auto& [key, row] : in.profiles->rows()) {
-    if (key.gpu == gpu.name && key.partition == partition && key.model == m.model && key.procs == 1)
-      batches.insert(key.batch);
+  for (const perf::ProfileRow* row : in.profiles->RowsFor(gpu.name, m.model)) {
+    if (row->key.partition == partition && row->key.procs == 1) batches.insert(row->key.batch);
   }
   std::optional<SizeOption> best;
   for (int b : batches) {
