@@ -23,9 +23,9 @@ struct World {
     catalog = *hw::LoadDefaultCatalog();
     registry = *models::LoadDefaultModelRegistry();
   }
-  void Add(const char* partition, int batch, double latency_ms) {
+  void Add(const char* partition, int batch, double latency_ms, int input = 224) {
     perf::ProfileRow row;
-    row.key = {kA100, *hw::ParsePartition(partition), "resnet50", 224, batch, 1};
+    row.key = {kA100, *hw::ParsePartition(partition), "resnet50", input, batch, 1};
     row.latency_ms = latency_ms;
     TESSERA_CHECK(profiles.Add(row).ok());
   }
@@ -61,6 +61,26 @@ TEST(LowerBoundTest, EqualsTheHandComputedOptimum) {
   w.Demand(700, 50);
   EXPECT_THAT(ComputeLowerBound(w.Inputs(), A100()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no plan exists")));
+}
+
+TEST(LowerBoundTest, TakesEachRequestAtItsOwnSizeNotPaddedToTheLargest) {
+  World w;
+  w.Add("7g.80gb", 10, 100, 224);  // 100 rps per 7g instance at 224 px
+  w.Add("7g.80gb", 10, 50, 112);   // 200 rps at 112 px
+  w.Demand(700, 1000);
+  // A quarter of the requests at 64 px (below the smallest profile: taken at 112), a quarter at
+  // 150 px (taken at 112, the largest profiled size below it), half at 224 px: 350 rps at 200 rps
+  // per GPU and 350 rps at 100: 1.75 + 3.5 GPUs, where padding all to 224 would need 7.
+  w.workload.models[0].input = {.kind = workload::InputDistribution::Kind::kEmpirical,
+                                .sizes = {64, 150, 224},
+                                .weights = {0.25, 0.25, 0.5}};
+  ASSERT_OK_AND_ASSIGN(LowerBound b, ComputeLowerBound(w.Inputs(), A100()));
+  EXPECT_NEAR(b.lp_gpus, 5.25, 1e-6);
+  EXPECT_EQ(b.gpus, 6);
+  // A fixed input between profiled sizes is taken at the one below it (optimistic, still a bound).
+  w.workload.models[0].input = {.fixed = 150};
+  ASSERT_OK_AND_ASSIGN(b, ComputeLowerBound(w.Inputs(), A100()));
+  EXPECT_NEAR(b.lp_gpus, 3.5, 1e-6);
 }
 
 TEST(LowerBoundTest, NeverAboveWhatParvaNeedsOnTheBundledScenarios) {

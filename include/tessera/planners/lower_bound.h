@@ -9,6 +9,10 @@
 // is within the SLO (a batch cannot take longer than the SLO), and demand is the mean rate, so no
 // plan that serves the mean demand within SLO can use fewer GPUs than ceil(bound). For SM-partition
 // profiles (`sm:N`): demand over the best capacity per SM, in GPUs of the GPU's SMs.
+// A model whose input sizes vary enters as one demand row per group of sizes, each taken at the
+// largest profiled input at or below the size (or the smallest profiled input, below it): a plan
+// serves a request at its own size or padded above it, never cheaper, so bucketing or not, no plan
+// beats the bound (elasticbatch's buckets included).
 //
 // Example:
 //   ASSIGN_OR_RETURN(LowerBound b, ComputeLowerBound(inputs, options));
