@@ -96,6 +96,30 @@ absl::Status ParseInput(const YamlView& root, ModelInfo& model) {
   return absl::OkStatus();
 }
 
+// The descriptors a file may leave out (input_flops_exponent, activation_mb_per_item, layers).
+absl::Status ParseOptionalDescriptors(const YamlView& root, ModelInfo& model) {
+  if (root.Has("input_flops_exponent")) {
+    YamlView view = root.Get("input_flops_exponent");
+    ASSIGN_OR_RETURN(model.input_flops_exponent, view.NullablePositiveDouble());
+    if (model.input_flops_exponent.has_value() && *model.input_flops_exponent > 4) {
+      return view.Error(fmt::format(
+          "is {} but FLOPs grow at most as input^4 here (2 for images, about 1 for tokens)",
+          *model.input_flops_exponent));
+    }
+  }
+  if (root.Has("activation_mb_per_item")) {
+    ASSIGN_OR_RETURN(model.activation_mb_per_item,
+                     root.Get("activation_mb_per_item").NullablePositiveDouble());
+  }
+  if (!root.Has("layers")) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<YamlView> items, root.Get("layers").Items());
+  for (const YamlView& item : items) {
+    ASSIGN_OR_RETURN(std::string layer, item.NonEmptyString("a layer kind such as conv or mlp"));
+    model.layers.push_back(std::move(layer));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ModelInfo> ParseRoot(const YamlView& root) {
   if (root.IsNull()) {
     return root.Error(
@@ -103,14 +127,16 @@ absl::StatusOr<ModelInfo> ParseRoot(const YamlView& root) {
         "reference_input, max_input, params_millions, gflops_per_item and source (see "
         "docs/formats.md)");
   }
-  RETURN_IF_ERROR(root.CheckKeys({"name", "aliases", "family", "input_unit", "reference_input",
-                                  "max_input", "params_millions", "gflops_per_item", "source"}));
+  RETURN_IF_ERROR(root.CheckKeys(
+      {"name", "aliases", "family", "input_unit", "reference_input", "max_input", "params_millions",
+       "gflops_per_item", "input_flops_exponent", "activation_mb_per_item", "layers", "source"}));
   ModelInfo model;
   RETURN_IF_ERROR(ParseNames(root, model));
   RETURN_IF_ERROR(ParseFamily(root.Get("family"), model));
   RETURN_IF_ERROR(ParseInput(root, model));
   ASSIGN_OR_RETURN(model.params_millions, root.Get("params_millions").NullablePositiveDouble());
   ASSIGN_OR_RETURN(model.gflops_per_item, root.Get("gflops_per_item").NullablePositiveDouble());
+  RETURN_IF_ERROR(ParseOptionalDescriptors(root, model));
   ASSIGN_OR_RETURN(model.source,
                    root.Get("source").NonEmptyString("where the descriptors come from"));
   return model;
@@ -174,6 +200,12 @@ const char* InputUnitName(InputUnit unit) {
 }
 
 std::string CloneName(std::string_view base, int k) { return fmt::format("{}~{}", base, k); }
+
+const std::vector<std::string_view>& ModelFamilies() {
+  static const std::vector<std::string_view>* const kList =
+      new std::vector<std::string_view>(std::begin(kFamilies), std::end(kFamilies));
+  return *kList;
+}
 
 // The clones resolved so far, by canonical clone name; entries are never removed, so the pointers
 // handed out stay valid while the registry (or a copy sharing this) lives.

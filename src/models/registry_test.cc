@@ -220,6 +220,39 @@ TEST(RegistryTest, BundledRegistryCoversEverySpellingInTheDatasets) {
   }
 }
 
+TEST(RegistryTest, OptionalDescriptorsAreReadWhenPresent) {
+  ASSERT_OK_AND_ASSIGN(ModelInfo without, ParseModelInfo(kValid, "m.yaml"));
+  EXPECT_EQ(without.input_flops_exponent, std::nullopt);
+  EXPECT_EQ(without.activation_mb_per_item, std::nullopt);
+  EXPECT_TRUE(without.layers.empty());
+  ASSERT_OK_AND_ASSIGN(ModelInfo with,
+                       ParseModelInfo(ValidWith("source: test",
+                                                "input_flops_exponent: 1.1\n"
+                                                "activation_mb_per_item: 12.5\n"
+                                                "layers: [embedding, attention, mlp]\n"
+                                                "source: test"),
+                                      "m.yaml"));
+  EXPECT_THAT(with.input_flops_exponent, Optional(1.1));
+  EXPECT_THAT(with.activation_mb_per_item, Optional(12.5));
+  EXPECT_THAT(with.layers, ElementsAre("embedding", "attention", "mlp"));
+}
+
+TEST(RegistryTest, RejectsBadOptionalDescriptors) {
+  EXPECT_THAT(
+      ParseError(ValidWith("source: test", "input_flops_exponent: 0\nsource: test")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               ::testing::AllOf(HasSubstr("m.yaml:9:"),
+                                HasSubstr("field input_flops_exponent: must be positive"))));
+  EXPECT_THAT(
+      ParseError(ValidWith("source: test", "input_flops_exponent: 7\nsource: test")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field input_flops_exponent: is 7")));
+  EXPECT_THAT(ParseError(ValidWith("source: test", "activation_mb_per_item: -2\nsource: test")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("field activation_mb_per_item: must be positive")));
+  EXPECT_THAT(ParseError(ValidWith("source: test", "layers: [conv, \"\"]\nsource: test")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field layers[1]")));
+}
+
 TEST(RegistryTest, BundledInputsAndDescriptors) {
   ASSERT_OK_AND_ASSIGN(ModelRegistry registry, LoadDefaultModelRegistry());
   ASSERT_OK_AND_ASSIGN(const ModelInfo* bert, registry.Find("bert"));
@@ -234,6 +267,9 @@ TEST(RegistryTest, BundledInputsAndDescriptors) {
   for (const ModelInfo& model : registry.models()) {
     EXPECT_TRUE(model.params_millions.has_value()) << model.name;
     EXPECT_TRUE(model.gflops_per_item.has_value()) << model.name;
+    EXPECT_TRUE(model.input_flops_exponent.has_value()) << model.name;
+    EXPECT_TRUE(model.activation_mb_per_item.has_value()) << model.name;
+    EXPECT_FALSE(model.layers.empty()) << model.name;
     if (model.input_unit == InputUnit::kPixels && model.name != "inception_v3") {
       EXPECT_EQ(model.reference_input, 224) << model.name;
     }

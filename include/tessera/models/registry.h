@@ -44,13 +44,25 @@ struct ModelInfo {
   // Descriptors for analytic and learned predictors; null when unknown.
   std::optional<double> params_millions;
   std::optional<double> gflops_per_item;  // at reference_input
-  std::string source;                     // where the descriptors come from
-  std::string clone_of{};                 // for a clone "m~k": m's canonical name; empty otherwise
+  // FLOPs per item scale as (input / reference_input)^input_flops_exponent: about 2 for CNNs whose
+  // input is an image side, about 1 (a little more for attention) for transformers over tokens.
+  std::optional<double> input_flops_exponent;
+  // Activation memory traffic of one item at reference_input, MB (10^6 bytes, fp16); scales with
+  // the input like the FLOPs.
+  std::optional<double> activation_mb_per_item;
+  // Layer kinds in order of first appearance, e.g. {"conv", "bn", "relu", "pool", "fc"}; empty
+  // when unknown. Optional in the file.
+  std::vector<std::string> layers;
+  std::string source;      // where the descriptors come from
+  std::string clone_of{};  // for a clone "m~k": m's canonical name; empty otherwise
   bool operator==(const ModelInfo&) const = default;
 };
 
 // The name of clone `k` of the model canonically named `base`: "base~k".
 std::string CloneName(std::string_view base, int k);
+
+// Every model family a model file may name (ModelInfo::family), in a fixed order.
+const std::vector<std::string_view>& ModelFamilies();
 
 class ModelRegistry {
  public:
