@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <queue>
 
 #include "fmt/core.h"
@@ -45,6 +46,12 @@ struct Slot {
   int64_t free_at_or_zero = 0;
   int64_t backlog_ns = 0;
   int partial = 0;  // queue size modulo batch
+  // Interference (options.interference): the GPU index when the partition is an SM partition
+  // (-1 otherwise), this slot's job, and its slowdowns memoized by the sorted slots of the batches
+  // running on the GPU's other SM partitions.
+  int sm_gpu = -1;
+  perf::InterferenceJob job;
+  std::map<std::vector<int>, double> slowdowns;
 
   void Push(int64_t arrival) {
     queue.push(arrival);
@@ -115,6 +122,8 @@ class Engine {
   void OnArrival(const workload::Arrival& arrival);
   int Route(int model, int input, int64_t now);
   int64_t ExpectedCompletion(const Slot& s, int64_t now) const;
+  // The interference slowdown of a batch of `slot` starting now (1 without neighbours).
+  double InterferenceFactor(int slot);
   void TryDispatch(int partition, int64_t now);
   // Dispatches from `slot` if its batching rule says so now; otherwise arms its timer. Returns
   // whether a batch was started.
@@ -141,6 +150,10 @@ class Engine {
   std::vector<ModelMetrics> metrics_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<int> ready_scratch_;
+  // Per plan GPU: the slots of the batches in flight on its SM partitions (one entry per batch),
+  // kept up to date at dispatch and completion.
+  std::vector<std::vector<int>> sm_running_;
+  std::vector<int> neighbours_scratch_;
   uint64_t seq_ = 0;
   int64_t processed_ = 0;
 };
@@ -182,6 +195,19 @@ absl::Status Engine::Init() {
     s.timeout_ns = options_.batch_timeout_ms < 0 ? s.full_batch_ns
                                                  : SecondsToNs(options_.batch_timeout_ms / 1e3);
     s.free_at.assign(a.procs, 0);
+    if (options_.interference && pp.partition.kind != hw::PartitionKind::kMig) {
+      int gpu_sms = 0;
+      if (inputs_.catalog != nullptr) {
+        absl::StatusOr<const hw::GpuModel*> gpu = inputs_.catalog->Find(plan.gpus[ref.gpu].gpu);
+        if (gpu.ok()) gpu_sms = (*gpu)->sms.value_or(0);
+      }
+      int sms = pp.partition.kind == hw::PartitionKind::kSm
+                    ? pp.partition.sms
+                    : static_cast<int>(std::lround(pp.partition.mps_percent * gpu_sms / 100.0));
+      s.sm_gpu = ref.gpu;
+      s.job = {a.model, sms, a.batch, a.input_max};
+      if (sm_running_.size() <= static_cast<size_t>(ref.gpu)) sm_running_.resize(ref.gpu + 1);
+    }
     PartitionState& ps = partitions_.back();
     ps.slots.push_back(slot);
     ps.quantum_ns = std::max(ps.quantum_ns, static_cast<double>(s.full_batch_ns));
@@ -300,6 +326,11 @@ void Engine::Dispatch(int slot, int64_t now) {
   PartitionState& p = partitions_[s.partition];
   int n = BatchSizeNow(s, slot, now);
   int64_t exec = times_.NoisyBatchNs(slot, n, options_.noise_cv, p.noise);
+  if (s.sm_gpu >= 0) {
+    double factor = InterferenceFactor(slot);
+    if (factor != 1) exec = std::max<int64_t>(1, std::llround(static_cast<double>(exec) * factor));
+    sm_running_[s.sm_gpu].push_back(slot);
+  }
   int64_t done = now + exec;
   ModelMetrics& m = metrics_[s.model];
   bool finishes = options_.drain || done <= duration_ns_;
@@ -404,8 +435,30 @@ void Engine::TryDispatch(int partition, int64_t now) {
   Dispatch(chosen, now);
 }
 
+double Engine::InterferenceFactor(int slot) {
+  Slot& s = slots_[slot];
+  std::vector<int>& key = neighbours_scratch_;
+  key.clear();
+  for (int other : sm_running_[s.sm_gpu]) {
+    if (slots_[other].partition != s.partition) key.push_back(other);
+  }
+  if (key.empty()) return 1;
+  std::sort(key.begin(), key.end());
+  auto it = s.slowdowns.find(key);
+  if (it != s.slowdowns.end()) return it->second;
+  std::vector<perf::InterferenceJob> neighbours;
+  for (int other : key) neighbours.push_back(slots_[other].job);
+  double factor = std::max(1.0, options_.interference->Slowdown(s.job, neighbours));
+  s.slowdowns.emplace(key, factor);
+  return factor;
+}
+
 void Engine::OnComplete(const Event& e) {
   Slot& s = slots_[e.slot];
+  if (s.sm_gpu >= 0) {
+    std::vector<int>& running = sm_running_[s.sm_gpu];
+    running.erase(std::find(running.begin(), running.end(), e.slot));
+  }
   --s.busy;
   s.UpdateFreeAt();
   s.outstanding -= static_cast<int64_t>(e.payload);

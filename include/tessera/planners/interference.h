@@ -10,8 +10,8 @@
 //     next to these neighbours, to check that every job still meets its SLO rule (a planner keeps
 //     apart partitions whose neighbours would slow a job beyond what its rule allows).
 // ConstantInterference answers `factor` to both (1 with no neighbours): gpulet's 10% margin
-// (Choi et al., ATC'22). A learned model (a regression on the jobs' solo bandwidth demand, as
-// gpulet fits one) implements the same interface later.
+// (Choi et al., ATC'22). LinearInterference is gpulet's regression on the jobs' memory pressure,
+// fitted on measured pairs (tessera/perf/interference.h, where both are defined).
 //
 // Example:
 //   ConstantInterference interference(1.1);
@@ -30,46 +30,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tessera/perf/interference.h"
 #include "tessera/planners/planner.h"
 
 namespace tessera::planners {
 
-// One job running on an SM partition: a model at a batch size and input, on `sms` SMs.
-struct InterferenceJob {
-  std::string model;
-  int sms = 0;
-  int batch = 1;
-  int input = 0;
-  bool operator==(const InterferenceJob&) const = default;
-};
-
-class InterferenceModel {
- public:
-  virtual ~InterferenceModel() = default;
-  // One line: what the model is and where its numbers come from.
-  virtual std::string Describe() const = 0;
-  // The factor (>= 1) to budget for `job` next to neighbours not yet known.
-  virtual double BudgetSlowdown(const InterferenceJob& job) const = 0;
-  // The factor (>= 1) by which `job`'s latency grows while `neighbours` run on the other
-  // partitions of its GPU; 1 when there are none. May exceed BudgetSlowdown(job) for bad pairs.
-  virtual double Slowdown(const InterferenceJob& job,
-                          const std::vector<InterferenceJob>& neighbours) const = 0;
-};
-
-// The same factor for every job that has a neighbour.
-class ConstantInterference : public InterferenceModel {
- public:
-  // REQUIRES: factor >= 1 (checked: a factor below 1 would promise a speed-up).
-  explicit ConstantInterference(double factor);
-  std::string Describe() const override;
-  double BudgetSlowdown(const InterferenceJob& job) const override;
-  double Slowdown(const InterferenceJob& job,
-                  const std::vector<InterferenceJob>& neighbours) const override;
-  double factor() const { return factor_; }
-
- private:
-  double factor_;
-};
+// The interference models live in tessera_perf (the simulator uses them too); these names keep
+// planner code and its callers compiling unchanged.
+using perf::ConstantInterference;
+using perf::InterferenceJob;
+using perf::InterferenceModel;
+using perf::LinearInterference;
 
 // gpulet's margin: 10% (2 x 1.1 x latency(b) <= SLO).
 inline constexpr double kGpuletInterferenceFactor = 1.1;

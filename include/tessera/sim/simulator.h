@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tessera/hw/catalog.h"
+#include "tessera/perf/interference.h"
 #include "tessera/perf/profiles.h"
 #include "tessera/plan/plan.h"
 #include "tessera/sim/metrics.h"
@@ -69,6 +70,11 @@ struct SimOptions {
   // Drop a request at dispatch time when it can no longer meet its SLO (counted as expired) instead
   // of serving it late. Off by default: a late request is served and counted as a miss.
   bool drop_expired = false;
+  // Interference between SM partitions: a batch dispatched on an `sm:` or `mps:` partition while
+  // batches run on other SM partitions of the same GPU takes interference->Slowdown(its job, those
+  // batches' jobs) times its profiled time (decided at dispatch; a neighbour starting later does
+  // not stretch it). MIG instances neither suffer nor cause it. Null (default): no interference.
+  std::shared_ptr<const perf::InterferenceModel> interference;
 
   // InvalidArgument naming the field for a negative duration, warmup >= duration, negative noise.
   absl::Status Validate() const;
