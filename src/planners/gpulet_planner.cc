@@ -5,7 +5,9 @@
 // 1. Sizes: the `sm:N` partitions profiled for the GPU (legal under hw::CheckPartition).
 // 2. Per model and size, the batch is the largest profiled b (procs 1, the model's largest input)
 //    with 2 x f x latency(b) <= SLO, f the interference model's worst-case slowdown (gpulet: 1.1);
-//    the model's best size is the one with the most throughput per SM (ties: fewer SMs).
+//    its capacity is b / (f x latency(b)), the throughput of batches slowed by f (a gpulet next to
+//    busy neighbours serves no faster than that); the model's best size is the one with the most
+//    throughput per SM (ties: fewer SMs).
 // 3. Demand is provisioned at options.rate_quantile (InflatedRate); floor(provisioned / capacity)
 //    saturated gpulets of the best size serve the model alone, and the rest (the residual) goes to
 //    the smallest size whose capacity covers it.
@@ -49,7 +51,7 @@ struct SizeOption {
   int sms = 0;
   int batch = 0;
   double latency_ms = 0;
-  double capacity_rps = 0;
+  double capacity_rps = 0;  // batch / (budgeted slowdown x latency)
   std::optional<double> memory_mib;
 };
 
@@ -153,7 +155,8 @@ std::optional<SizeOption> GpuletPlanner::BestBatch(const PlanningInputs& in,
     double f = interference_->BudgetSlowdown({m.model, sms, b, input});
     if (2 * f * row->latency_ms > m.slo_ms + kEps) continue;
     if (!best || b > best->batch)
-      best = SizeOption{sms, b, row->latency_ms, b * 1000.0 / row->latency_ms, row->memory_mib};
+      best =
+          SizeOption{sms, b, row->latency_ms, b * 1000.0 / (f * row->latency_ms), row->memory_mib};
   }
   return best;
 }

@@ -113,10 +113,11 @@ TEST_F(GpuletPlannerTest, HandCheckedCase) {
   EXPECT_EQ(gpu1[0].assignments[0].model, "resnet50");
   const ModelPlanSummary& resnet = result.summary.models[0];
   EXPECT_DOUBLE_EQ(resnet.provisioned_rps, 4500);
-  EXPECT_NEAR(resnet.capacity_rps, 6000, 1e-6);
+  // Capacities are at the budgeted slowdown: batch / (1.1 x latency).
+  EXPECT_NEAR(resnet.capacity_rps, 6000 / 1.1, 1e-6);
   EXPECT_THAT(resnet.configurations, Contains("sm:32 batch 16 procs 1 x2 (saturated)"));
   EXPECT_THAT(resnet.configurations, Contains("sm:32 batch 16 procs 1 x1 (residual)"));
-  EXPECT_NEAR(result.summary.models[2].capacity_rps, 0.75 * 1000.0 * 4 / 12, 1e-6);
+  EXPECT_NEAR(result.summary.models[2].capacity_rps, 0.75 * 1000.0 * 4 / (1.1 * 12), 1e-6);
   EXPECT_EQ(result.summary.termination, Termination::kHeuristic);
   EXPECT_THAT(result.summary.notes,
               Contains("4 gpulets: 2 saturated, 1 residual alone, 1 shared by 2-3 models"));
