@@ -124,6 +124,11 @@ absl::Status FakeDriver::CheckPlacement(const FakeGpu& gpu, int profile_index, i
 }
 
 absl::Status FakeDriver::AddInstance(int gpu_index, std::string_view profile_name, int start) {
+  return CreateGpuInstance(gpu_index, profile_name, start).status();
+}
+
+absl::StatusOr<int> FakeDriver::CreateGpuInstance(int gpu_index, std::string_view profile_name,
+                                                  int start) {
   ASSIGN_OR_RETURN(FakeGpu * gpu, Gpu(gpu_index));
   if (gpu->info.mig_current != MigMode::kEnabled) {
     return absl::FailedPreconditionError(
@@ -143,14 +148,66 @@ absl::Status FakeDriver::AddInstance(int gpu_index, std::string_view profile_nam
   instance.info.id = gpu->next_instance_id++;
   instance.info.profile_id = profile.nvml_id.value_or(-1);
   instance.info.placement = {start, profile.memory_slices};
+  instance.info.profile_name = profile.name;
   instance.info.compute_instances.push_back(
       {.id = 0,
        .profile_id = ComputeInstanceProfile(profile.compute_slices),
        .sms = profile.sms.value_or(0)});
   auto at = std::find_if(gpu->instances.begin(), gpu->instances.end(),
                          [start](const FakeInstance& i) { return i.info.placement.start > start; });
+  int id = instance.info.id;
   gpu->instances.insert(at, std::move(instance));
+  return id;
+}
+
+absl::StatusOr<FakeDriver::FakeInstance*> FakeDriver::Instance(FakeGpu& gpu, int instance_id) {
+  for (FakeInstance& instance : gpu.instances) {
+    if (instance.info.id == instance_id) return &instance;
+  }
+  return absl::NotFoundError(
+      fmt::format("no GPU instance with id {} on GPU {}; it has {} instance(s)", instance_id,
+                  gpu.info.index, gpu.instances.size()));
+}
+
+absl::Status FakeDriver::DestroyGpuInstance(int gpu_index, int instance_id) {
+  ASSIGN_OR_RETURN(FakeGpu * gpu, Gpu(gpu_index));
+  ASSIGN_OR_RETURN(FakeInstance * instance, Instance(*gpu, instance_id));
+  if (instance->busy) {
+    return absl::FailedPreconditionError(
+        fmt::format("GPU instance {} ({}) on GPU {} is in use; drain it before destroying it",
+                    instance_id, gpu->model.profiles[instance->profile].name, gpu_index));
+  }
+  gpu->instances.erase(gpu->instances.begin() + (instance - gpu->instances.data()));
   return absl::OkStatus();
+}
+
+absl::Status FakeDriver::SetMigMode(int gpu_index, bool enabled) {
+  ASSIGN_OR_RETURN(FakeGpu * gpu, Gpu(gpu_index));
+  if (gpu->info.mig_current == MigMode::kUnsupported) {
+    return absl::FailedPreconditionError(
+        fmt::format("GPU {} ({}) does not support MIG", gpu_index, gpu->model.name));
+  }
+  if (!gpu->instances.empty()) {
+    return absl::FailedPreconditionError(
+        fmt::format("GPU {} still has {} GPU instance(s); destroy them before changing the MIG "
+                    "mode",
+                    gpu_index, gpu->instances.size()));
+  }
+  gpu->info.mig_current = gpu->info.mig_pending = enabled ? MigMode::kEnabled : MigMode::kDisabled;
+  return absl::OkStatus();
+}
+
+absl::Status FakeDriver::SetBusy(int gpu_index, int instance_id, bool busy) {
+  ASSIGN_OR_RETURN(FakeGpu * gpu, Gpu(gpu_index));
+  ASSIGN_OR_RETURN(FakeInstance * instance, Instance(*gpu, instance_id));
+  instance->busy = busy;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FakeDriver::IsBusy(int gpu_index, int instance_id) {
+  ASSIGN_OR_RETURN(FakeGpu * gpu, Gpu(gpu_index));
+  ASSIGN_OR_RETURN(FakeInstance * instance, Instance(*gpu, instance_id));
+  return instance->busy;
 }
 
 absl::StatusOr<std::vector<GpuInfo>> FakeDriver::ListGpus() {

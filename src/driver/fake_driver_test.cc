@@ -144,3 +144,84 @@ TEST(FakeDriverTest, UnknownGpuIsNotFound) {
 
 }  // namespace
 }  // namespace tessera::driver
+
+namespace tessera::driver {
+namespace {
+
+using ::tessera::driver::testing::H100Model;
+using ::tessera::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+FakeDriver::GpuOptions MigOn() {
+  FakeDriver::GpuOptions options;
+  options.mig_enabled = true;
+  return options;
+}
+
+TEST(FakeDriverWritesTest, CreatesAndDestroysInstances) {
+  FakeDriver fake;
+  fake.AddGpu(H100Model(), MigOn());
+  ASSERT_OK_AND_ASSIGN(int first, fake.CreateGpuInstance(0, "3g.40gb", 4));
+  ASSERT_OK_AND_ASSIGN(int second, fake.CreateGpuInstance(0, "1g.10gb", 0));
+  EXPECT_NE(first, second);
+  ASSERT_OK_AND_ASSIGN(std::vector<GpuInstanceInfo> instances, fake.GetGpuInstances(0));
+  ASSERT_EQ(instances.size(), 2u);
+  EXPECT_EQ(instances[0].profile_name, "1g.10gb");
+  EXPECT_EQ(instances[1].id, first);
+  EXPECT_EQ(instances[1].compute_instances.size(), 1u);
+  ASSERT_OK(fake.DestroyGpuInstance(0, first));
+  ASSERT_OK_AND_ASSIGN(instances, fake.GetGpuInstances(0));
+  ASSERT_EQ(instances.size(), 1u);
+  EXPECT_EQ(instances[0].id, second);
+  EXPECT_THAT(fake.DestroyGpuInstance(0, first),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no GPU instance with id")));
+}
+
+TEST(FakeDriverWritesTest, EnforcesPlacementRules) {
+  FakeDriver fake;
+  fake.AddGpu(H100Model(), MigOn());
+  EXPECT_THAT(fake.CreateGpuInstance(0, "3g.40gb", 2),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("allowed starts: 0, 4")));
+  ASSERT_OK(fake.CreateGpuInstance(0, "4g.40gb", 0).status());
+  EXPECT_THAT(fake.CreateGpuInstance(0, "1g.10gb", 3),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("overlaps")));
+  EXPECT_THAT(fake.CreateGpuInstance(0, "4g.40gb", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK(fake.CreateGpuInstance(0, "3g.40gb", 4).status());
+  EXPECT_THAT(fake.CreateGpuInstance(0, "nope", 4),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no MIG profile 'nope'")));
+}
+
+TEST(FakeDriverWritesTest, BusyInstanceCannotBeDestroyed) {
+  FakeDriver fake;
+  fake.AddGpu(H100Model(), MigOn());
+  ASSERT_OK_AND_ASSIGN(int id, fake.CreateGpuInstance(0, "7g.80gb", 0));
+  ASSERT_OK(fake.SetBusy(0, id, true));
+  EXPECT_THAT(fake.IsBusy(0, id), ::tessera::testing::IsOkAndHolds(true));
+  EXPECT_THAT(fake.DestroyGpuInstance(0, id),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("drain it")));
+  ASSERT_OK(fake.SetBusy(0, id, false));
+  EXPECT_OK(fake.DestroyGpuInstance(0, id));
+  EXPECT_THAT(fake.SetBusy(0, id, true), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(FakeDriverWritesTest, MigModeChangeNeedsAnIdleGpu) {
+  FakeDriver fake;
+  fake.AddGpu(H100Model());
+  EXPECT_THAT(fake.CreateGpuInstance(0, "7g.80gb", 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("enable MIG")));
+  ASSERT_OK(fake.SetMigMode(0, true));
+  ASSERT_OK_AND_ASSIGN(std::vector<GpuInfo> gpus, fake.ListGpus());
+  EXPECT_EQ(gpus[0].mig_current, MigMode::kEnabled);
+  ASSERT_OK_AND_ASSIGN(int id, fake.CreateGpuInstance(0, "7g.80gb", 0));
+  EXPECT_THAT(fake.SetMigMode(0, false),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("destroy them")));
+  ASSERT_OK(fake.DestroyGpuInstance(0, id));
+  ASSERT_OK(fake.SetMigMode(0, false));
+  EXPECT_THAT(fake.GetGpuInstances(0), ::tessera::testing::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(fake.SetMigMode(3, true), StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace tessera::driver

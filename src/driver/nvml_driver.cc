@@ -49,6 +49,14 @@ struct NvmlApi {
   decltype(&nvmlGpuInstanceGetComputeInstanceProfileInfo) ComputeProfileInfo = nullptr;
   decltype(&nvmlGpuInstanceGetComputeInstances) GetComputeInstances = nullptr;
   decltype(&nvmlComputeInstanceGetInfo_v2) ComputeInstanceGetInfo = nullptr;
+  // Writes; all null when the library lacks any of them (the driver then only reads).
+  decltype(&nvmlDeviceSetMigMode) SetMigMode = nullptr;
+  decltype(&nvmlDeviceCreateGpuInstanceWithPlacement) CreateGpuInstance = nullptr;
+  decltype(&nvmlDeviceGetGpuInstanceById) GetGpuInstanceById = nullptr;
+  decltype(&nvmlGpuInstanceDestroy) DestroyGpuInstance = nullptr;
+  decltype(&nvmlGpuInstanceCreateComputeInstance) CreateComputeInstance = nullptr;
+  decltype(&nvmlComputeInstanceDestroy) DestroyComputeInstance = nullptr;
+  std::string missing_write;  // the first write function the library lacks, if any
 };
 
 // Owns a dlopen handle.
@@ -74,6 +82,19 @@ class Library {
   std::string path_;
 };
 
+void ResolveWrites(const Library& lib, NvmlApi& api) {
+  auto resolve = [&](const char* symbol, auto& fn) {
+    if (!api.missing_write.empty()) return;
+    if (!lib.Resolve(symbol, fn).ok()) api.missing_write = symbol;
+  };
+  resolve("nvmlDeviceSetMigMode", api.SetMigMode);
+  resolve("nvmlDeviceCreateGpuInstanceWithPlacement", api.CreateGpuInstance);
+  resolve("nvmlDeviceGetGpuInstanceById", api.GetGpuInstanceById);
+  resolve("nvmlGpuInstanceDestroy", api.DestroyGpuInstance);
+  resolve("nvmlGpuInstanceCreateComputeInstance", api.CreateComputeInstance);
+  resolve("nvmlComputeInstanceDestroy", api.DestroyComputeInstance);
+}
+
 absl::Status ResolveAll(const Library& lib, NvmlApi& api) {
   RETURN_IF_ERROR(lib.Resolve("nvmlInit_v2", api.Init));
   RETURN_IF_ERROR(lib.Resolve("nvmlShutdown", api.Shutdown));
@@ -97,6 +118,7 @@ absl::Status ResolveAll(const Library& lib, NvmlApi& api) {
   if (!lib.Resolve("nvmlDeviceGetGpuInstanceProfileInfoV", api.ProfileInfoV).ok()) {
     api.ProfileInfoV = nullptr;  // optional: profiles are then reported without names
   }
+  ResolveWrites(lib, api);
   return absl::OkStatus();
 }
 
@@ -151,8 +173,16 @@ class NvmlDriver : public GpuDriver {
   absl::StatusOr<std::vector<GpuInfo>> ListGpus() override;
   absl::StatusOr<std::vector<ProfileInfo>> GetProfiles(int gpu_index) override;
   absl::StatusOr<std::vector<GpuInstanceInfo>> GetGpuInstances(int gpu_index) override;
+  absl::StatusOr<int> CreateGpuInstance(int gpu_index, std::string_view profile,
+                                        int start) override;
+  absl::Status DestroyGpuInstance(int gpu_index, int instance_id) override;
+  absl::Status SetMigMode(int gpu_index, bool enabled) override;
 
  private:
+  absl::Status CheckWritable() const;
+  // The compute-instance profile id spanning all `slices` of `instance`.
+  absl::StatusOr<unsigned int> FullComputeProfile(nvmlGpuInstance_t instance, int slices) const;
+  absl::Status DestroyComputeInstances(nvmlGpuInstance_t instance) const;
   absl::Status Check(const char* function, nvmlReturn_t result) const;
   absl::StatusOr<int> GpuCount() const;
   absl::StatusOr<nvmlDevice_t> Device(int gpu_index) const;
@@ -182,6 +212,10 @@ absl::Status NvmlDriver::Check(const char* function, nvmlReturn_t result) const 
       return absl::PermissionDeniedError(message + "; run as root or with the GPU's admin rights");
     case NVML_ERROR_NOT_FOUND:
       return absl::NotFoundError(message);
+    case NVML_ERROR_IN_USE:
+      return absl::FailedPreconditionError(message + "; stop the processes using it first");
+    case NVML_ERROR_INSUFFICIENT_RESOURCES:
+      return absl::FailedPreconditionError(message + "; the placement overlaps or is full");
     case NVML_ERROR_INVALID_ARGUMENT:
       return absl::InternalError(message);
     default:
@@ -325,6 +359,7 @@ absl::StatusOr<std::vector<GpuInstanceInfo>> NvmlDriver::GetGpuInstances(int gpu
                                                      handles.data(), &count)));
     for (unsigned int i = 0; i < std::min<size_t>(count, handles.size()); ++i) {
       ASSIGN_OR_RETURN(GpuInstanceInfo instance, ReadGpuInstance(handles[i]));
+      instance.profile_name = profile.name;
       instances.push_back(std::move(instance));
     }
   }
@@ -373,6 +408,126 @@ absl::StatusOr<std::vector<ComputeInstanceInfo>> NvmlDriver::ReadComputeInstance
   std::sort(result.begin(), result.end(),
             [](const ComputeInstanceInfo& a, const ComputeInstanceInfo& b) { return a.id < b.id; });
   return result;
+}
+
+absl::Status NvmlDriver::CheckWritable() const {
+  if (api_.missing_write.empty()) return absl::OkStatus();
+  return absl::UnimplementedError(
+      fmt::format("this NVML library has no {}, so tessera cannot change MIG state through it; "
+                  "update the NVIDIA driver",
+                  api_.missing_write));
+}
+
+absl::StatusOr<int> NvmlDriver::CreateGpuInstance(int gpu_index, std::string_view profile_name,
+                                                  int start) {
+  RETURN_IF_ERROR(CheckWritable());
+  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
+  GpuInfo gpu;
+  RETURN_IF_ERROR(ReadMigMode(device, gpu));
+  if (gpu.mig_current != MigMode::kEnabled) {
+    return absl::FailedPreconditionError(
+        fmt::format("MIG is {} on GPU {}; enable MIG before creating instances",
+                    MigModeName(gpu.mig_current), gpu_index));
+  }
+  ASSIGN_OR_RETURN(std::vector<ProfileInfo> profiles, ReadProfiles(device));
+  auto profile = std::find_if(profiles.begin(), profiles.end(),
+                              [&](const ProfileInfo& p) { return p.name == profile_name; });
+  if (profile == profiles.end()) {
+    return absl::InvalidArgumentError(
+        fmt::format("GPU {} has no MIG profile '{}'", gpu_index, std::string(profile_name)));
+  }
+  ASSIGN_OR_RETURN(std::vector<PlacementRange> placements, ReadPlacements(device, profile->id));
+  auto placement = std::find_if(placements.begin(), placements.end(),
+                                [&](const PlacementRange& p) { return p.start == start; });
+  if (placement == placements.end()) {
+    return absl::InvalidArgumentError(fmt::format("{} cannot start at memory slice {} on GPU {}",
+                                                  profile->name, start, gpu_index));
+  }
+  nvmlGpuInstancePlacement_t where = {static_cast<unsigned int>(placement->start),
+                                      static_cast<unsigned int>(placement->size)};
+  nvmlGpuInstance_t instance = nullptr;
+  RETURN_IF_ERROR(Check(
+      "nvmlDeviceCreateGpuInstanceWithPlacement",
+      api_.CreateGpuInstance(device, static_cast<unsigned int>(profile->id), &where, &instance)));
+  absl::StatusOr<unsigned int> ci_profile = FullComputeProfile(instance, profile->slice_count);
+  nvmlComputeInstance_t compute = nullptr;
+  absl::Status created = ci_profile.ok()
+                             ? Check("nvmlGpuInstanceCreateComputeInstance",
+                                     api_.CreateComputeInstance(instance, *ci_profile, &compute))
+                             : ci_profile.status();
+  if (!created.ok()) {
+    api_.DestroyGpuInstance(instance);  // roll back; the caller re-reads the GPU either way
+    return created;
+  }
+  nvmlGpuInstanceInfo_t info = {};
+  RETURN_IF_ERROR(Check("nvmlGpuInstanceGetInfo", api_.GpuInstanceGetInfo(instance, &info)));
+  return static_cast<int>(info.id);
+}
+
+absl::StatusOr<unsigned int> NvmlDriver::FullComputeProfile(nvmlGpuInstance_t instance,
+                                                            int slices) const {
+  for (unsigned int index = 0; index < TESSERA_NVML_COMPUTE_INSTANCE_PROFILE_LIMIT; ++index) {
+    nvmlComputeInstanceProfileInfo_t profile = {};
+    nvmlReturn_t answer = api_.ComputeProfileInfo(
+        instance, index, NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, &profile);
+    if (IsNoSuchProfile(answer)) continue;
+    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstanceProfileInfo", answer));
+    if (static_cast<int>(profile.sliceCount) == slices) return profile.id;
+  }
+  return absl::InternalError(
+      fmt::format("the new GPU instance offers no compute-instance profile of {} slices", slices));
+}
+
+absl::Status NvmlDriver::DestroyComputeInstances(nvmlGpuInstance_t instance) const {
+  std::set<unsigned int> ids;
+  for (unsigned int index = 0; index < TESSERA_NVML_COMPUTE_INSTANCE_PROFILE_LIMIT; ++index) {
+    nvmlComputeInstanceProfileInfo_t profile = {};
+    nvmlReturn_t answer = api_.ComputeProfileInfo(
+        instance, index, NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, &profile);
+    if (IsNoSuchProfile(answer)) continue;
+    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstanceProfileInfo", answer));
+    if (!ids.insert(profile.id).second) continue;
+    std::vector<nvmlComputeInstance_t> handles(std::max(profile.instanceCount, 1u));
+    unsigned int count = 0;
+    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstances",
+                          api_.GetComputeInstances(instance, profile.id, handles.data(), &count)));
+    for (unsigned int i = 0; i < std::min<size_t>(count, handles.size()); ++i) {
+      RETURN_IF_ERROR(Check("nvmlComputeInstanceDestroy", api_.DestroyComputeInstance(handles[i])));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NvmlDriver::DestroyGpuInstance(int gpu_index, int instance_id) {
+  RETURN_IF_ERROR(CheckWritable());
+  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
+  nvmlGpuInstance_t instance = nullptr;
+  nvmlReturn_t found =
+      api_.GetGpuInstanceById(device, static_cast<unsigned int>(instance_id), &instance);
+  if (found == NVML_ERROR_NOT_FOUND || found == NVML_ERROR_INVALID_ARGUMENT) {
+    return absl::NotFoundError(
+        fmt::format("no GPU instance with id {} on GPU {}", instance_id, gpu_index));
+  }
+  RETURN_IF_ERROR(Check("nvmlDeviceGetGpuInstanceById", found));
+  RETURN_IF_ERROR(DestroyComputeInstances(instance));
+  return Check("nvmlGpuInstanceDestroy", api_.DestroyGpuInstance(instance));
+}
+
+absl::Status NvmlDriver::SetMigMode(int gpu_index, bool enabled) {
+  RETURN_IF_ERROR(CheckWritable());
+  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
+  nvmlReturn_t activation = NVML_SUCCESS;
+  RETURN_IF_ERROR(
+      Check("nvmlDeviceSetMigMode",
+            api_.SetMigMode(device, enabled ? NVML_DEVICE_MIG_ENABLE : NVML_DEVICE_MIG_DISABLE,
+                            &activation)));
+  if (activation != NVML_SUCCESS) {
+    return absl::FailedPreconditionError(fmt::format(
+        "MIG mode on GPU {} is pending: activation failed ({}); stop the GPU's processes and reset "
+        "it (nvidia-smi -i {} -r)",
+        gpu_index, api_.ErrorString(activation), gpu_index));
+  }
+  return absl::OkStatus();
 }
 
 std::string LoadError(const std::string& path) {

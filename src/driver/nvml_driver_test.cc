@@ -7,6 +7,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tessera/base/status_matchers.h"
+#include "tessera/driver/apply_transition.h"
+#include "tessera/hw/catalog.h"
+#include "tessera/hw/transition.h"
 
 namespace tessera::driver {
 namespace {
@@ -113,11 +116,13 @@ TEST_F(NvmlDriverTest, ListsGpuAndComputeInstancesByStart) {
   GpuInstanceInfo two_g{.id = 2,
                         .profile_id = 14,
                         .placement = {.start = 0, .size = 2},
-                        .compute_instances = {{.id = 0, .profile_id = 1, .sms = 32}}};
+                        .compute_instances = {{.id = 0, .profile_id = 1, .sms = 32}},
+                        .profile_name = "2g.20gb"};
   GpuInstanceInfo three_g{.id = 1,
                           .profile_id = 9,
                           .placement = {.start = 4, .size = 4},
-                          .compute_instances = {{.id = 0, .profile_id = 2, .sms = 60}}};
+                          .compute_instances = {{.id = 0, .profile_id = 2, .sms = 60}},
+                          .profile_name = "3g.40gb"};
   EXPECT_THAT(instances, ElementsAre(two_g, three_g));
 }
 
@@ -163,6 +168,55 @@ TEST_F(NvmlDriverTest, DriversCanBeOpenedAgainAfterClosing) {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<GpuDriver> driver, OpenNvmlDriver(kFakeNvml));
     EXPECT_THAT(driver->GetProfiles(0), ::tessera::testing::IsOkAndHolds(SizeIs(7)));
   }
+}
+
+TEST_F(NvmlDriverTest, CreatesAndDestroysInstancesThroughNvml) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<GpuDriver> driver, OpenNvmlDriver(kFakeNvml));
+  EXPECT_THAT(driver->CreateGpuInstance(0, "3g.40gb", 4),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("enable MIG")));
+  ASSERT_OK(driver->SetMigMode(0, true));
+  ASSERT_OK_AND_ASSIGN(std::vector<GpuInfo> gpus, driver->ListGpus());
+  EXPECT_EQ(gpus[0].mig_current, MigMode::kEnabled);
+  ASSERT_OK_AND_ASSIGN(int three_g, driver->CreateGpuInstance(0, "3g.40gb", 4));
+  ASSERT_OK_AND_ASSIGN(int one_g, driver->CreateGpuInstance(0, "1g.10gb", 0));
+  EXPECT_NE(three_g, one_g);
+  EXPECT_THAT(driver->CreateGpuInstance(0, "3g.40gb", 2),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cannot start at")));
+  EXPECT_THAT(driver->CreateGpuInstance(0, "4g.40gb", 0),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("nvmlDeviceCreateGpuInstanceWithPlacement failed")));
+  EXPECT_THAT(driver->CreateGpuInstance(0, "9g.99gb", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no MIG profile '9g.99gb'")));
+  ASSERT_OK_AND_ASSIGN(std::vector<GpuInstanceInfo> instances, driver->GetGpuInstances(0));
+  ASSERT_THAT(instances, SizeIs(2));
+  EXPECT_EQ(instances[0].id, one_g);
+  EXPECT_EQ(instances[0].profile_name, "1g.10gb");
+  EXPECT_THAT(instances[1].compute_instances, SizeIs(1));
+  EXPECT_THAT(driver->SetMigMode(0, false),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("In use")));
+  ASSERT_OK(driver->DestroyGpuInstance(0, three_g));
+  EXPECT_THAT(driver->DestroyGpuInstance(0, three_g), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(driver->DestroyGpuInstance(0, one_g));
+  EXPECT_THAT(driver->GetGpuInstances(0), ::tessera::testing::IsOkAndHolds(IsEmpty()));
+  ASSERT_OK(driver->SetMigMode(0, false));
+}
+
+TEST_F(NvmlDriverTest, AppliesATransitionThroughNvml) {
+  ScopedEnv instances_env("FAKE_NVML_GPU_INSTANCES", "9@0,9@4");
+  ASSERT_OK_AND_ASSIGN(hw::Catalog catalog, hw::LoadDefaultCatalog());
+  ASSERT_OK_AND_ASSIGN(const hw::GpuModel* h100, catalog.Find("h100"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<GpuDriver> driver, OpenNvmlDriver(kFakeNvml));
+  ASSERT_OK_AND_ASSIGN(hw::PlacedLayout current, ReadPlacedLayout(*driver, 0, *h100));
+  hw::Multiset want(h100->profiles.size(), 0);
+  want[h100->ProfileIndex("3g.40gb")] = 1;
+  want[h100->ProfileIndex("2g.20gb")] = 1;
+  want[h100->ProfileIndex("1g.10gb")] = 1;
+  ASSERT_OK_AND_ASSIGN(hw::TransitionPlan plan,
+                       hw::PlanTransitionToMultiset(*h100, current, want, {}));
+  EXPECT_EQ(plan.operations(), 3);
+  ApplyResult result = ApplyTransition(*driver, 0, *h100, plan, nullptr);
+  ASSERT_OK(result.status);
+  EXPECT_EQ(result.state, plan.target);
 }
 
 }  // namespace

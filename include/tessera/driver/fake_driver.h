@@ -11,7 +11,14 @@
 //     catalog's;
 //   - GpuInstanceInfo: ids 1, 2, ... in creation order; each has one compute instance (id 0) whose
 //     profile_id is NVML's compute-instance profile index for the profile's compute slices
-//     (NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE = 0, ... 7_SLICE = 4) and the profile's SMs.
+//     (NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE = 0, ... 7_SLICE = 4) and the profile's SMs;
+//     profile_name is the catalog's name.
+//
+// Writes enforce the rules NVML enforces: CreateGpuInstance checks the placement like AddInstance;
+// DestroyGpuInstance refuses a busy instance (SetBusy marks one as holding requests, as a running
+// inference server would) with FailedPrecondition; SetMigMode refuses while any instance exists
+// (FailedPrecondition) and on a GPU without MIG (FailedPrecondition), and takes effect at once
+// (current = pending; a real GPU may need a reset).
 //
 // Example:
 //   FakeDriver fake;
@@ -53,11 +60,21 @@ class FakeDriver : public GpuDriver {
   absl::StatusOr<std::vector<GpuInfo>> ListGpus() override;
   absl::StatusOr<std::vector<ProfileInfo>> GetProfiles(int gpu_index) override;
   absl::StatusOr<std::vector<GpuInstanceInfo>> GetGpuInstances(int gpu_index) override;
+  absl::StatusOr<int> CreateGpuInstance(int gpu_index, std::string_view profile,
+                                        int start) override;
+  absl::Status DestroyGpuInstance(int gpu_index, int instance_id) override;
+  absl::Status SetMigMode(int gpu_index, bool enabled) override;
+
+  // Test hooks: marks the instance as holding requests (a busy instance cannot be destroyed), and
+  // reads the mark. NotFound for an unknown GPU or instance.
+  absl::Status SetBusy(int gpu_index, int instance_id, bool busy);
+  absl::StatusOr<bool> IsBusy(int gpu_index, int instance_id);
 
  private:
   struct FakeInstance {
     int profile = 0;  // index into model.profiles
     GpuInstanceInfo info;
+    bool busy = false;
   };
   struct FakeGpu {
     hw::GpuModel model;
@@ -67,6 +84,7 @@ class FakeDriver : public GpuDriver {
   };
   absl::StatusOr<FakeGpu*> Gpu(int gpu_index);
   static absl::Status CheckPlacement(const FakeGpu& gpu, int profile, int start);
+  static absl::StatusOr<FakeInstance*> Instance(FakeGpu& gpu, int instance_id);
 
   std::vector<FakeGpu> gpus_;
 };

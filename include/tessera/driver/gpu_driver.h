@@ -1,10 +1,15 @@
 // tessera/driver/gpu_driver.h — the one seam between tessera and the GPUs of a machine.
 //
 // GpuDriver reads GPU state: the GPUs, their MIG mode, what each MIG profile offers and where it
-// can be placed, and the GPU/compute instances that exist. This drivers only read; changing
-// MIG state arrives later behind the same interface. Implementations:
+// can be placed, and the GPU/compute instances that exist. It also writes MIG state: enable or
+// disable MIG, create a GPU instance at a placement, destroy one. Compute instances are not managed
+// separately: CreateGpuInstance also creates one compute instance spanning the whole GPU instance
+// (every slice, shared engines), and DestroyGpuInstance destroys the instance's compute instances
+// first; tessera serves one model process per GPU instance, so finer compute instances are never
+// needed. Implementations:
 //   - NvmlDriver (nvml_driver.h): the real GPUs, through libnvidia-ml.so.1 loaded with dlopen;
-//   - FakeDriver (fake_driver.h): in-memory GPUs built from the catalog, for tests.
+//   - FakeDriver (fake_driver.h): in-memory GPUs built from the catalog, for tests;
+//   - FaultInjectingDriver (fault_injecting_driver.h): wraps another driver and fails chosen calls.
 //
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<GpuDriver> driver, OpenNvmlDriver());
@@ -13,15 +18,19 @@
 //
 // Errors: Unavailable when the driver or library is missing or the GPU does not answer;
 // NotFound for a GPU index that does not exist; PermissionDenied when the driver refuses a query to
-// an unprivileged user. Implementations are not thread-safe unless they say
-// so.
+// an unprivileged user; FailedPrecondition when a write is not allowed in the current state (MIG
+// disabled, the instance busy, instances still present when changing the MIG mode);
+// InvalidArgument for an illegal placement; Unimplemented for writes a driver does not support.
+// Implementations are not thread-safe unless they say so.
 #ifndef TESSERA_DRIVER_GPU_DRIVER_H_
 #define TESSERA_DRIVER_GPU_DRIVER_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace tessera::driver {
@@ -79,6 +88,7 @@ struct GpuInstanceInfo {
   int profile_id = 0;
   PlacementRange placement;
   std::vector<ComputeInstanceInfo> compute_instances;
+  std::string profile_name;  // the profile's name as GetProfiles reports it; empty when unknown
   bool operator==(const GpuInstanceInfo&) const = default;
 };
 
@@ -94,6 +104,18 @@ class GpuDriver {
   virtual absl::StatusOr<std::vector<ProfileInfo>> GetProfiles(int gpu_index) = 0;
   // The GPU instances that exist now (empty when MIG is disabled), ordered by start.
   virtual absl::StatusOr<std::vector<GpuInstanceInfo>> GetGpuInstances(int gpu_index) = 0;
+
+  // Writes. The defaults return Unimplemented naming the driver.
+  //
+  // Creates a GPU instance of the profile named `profile` (as GetProfiles names it) whose memory
+  // slices start at `start`, with one compute instance spanning it; returns the GPU instance id.
+  // REQUIRES MIG enabled. On failure nothing is left behind, as far as the driver can tell.
+  virtual absl::StatusOr<int> CreateGpuInstance(int gpu_index, std::string_view profile, int start);
+  // Destroys the GPU instance `instance_id` and its compute instances. FailedPrecondition while a
+  // process uses it (drain it first); NotFound for an unknown id.
+  virtual absl::Status DestroyGpuInstance(int gpu_index, int instance_id);
+  // Enables or disables MIG. FailedPrecondition while GPU instances exist or the GPU is in use.
+  virtual absl::Status SetMigMode(int gpu_index, bool enabled);
 };
 
 }  // namespace tessera::driver

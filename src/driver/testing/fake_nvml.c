@@ -10,6 +10,12 @@
  *                                      memory slice) exist, each with one full-size compute
  * instance. Not checked for legality.
  *
+ * Writes: nvmlDeviceSetMigMode (refused with NVML_ERROR_IN_USE while GPU instances exist),
+ * nvmlDeviceCreateGpuInstanceWithPlacement (checks the start, overlaps and max counts),
+ * nvmlGpuInstanceCreateComputeInstance (the full-size profile only, once per GPU instance),
+ * nvmlComputeInstanceDestroy, nvmlGpuInstanceDestroy (NVML_ERROR_IN_USE while it has a compute
+ * instance) and nvmlDeviceGetGpuInstanceById.
+ *
  * Like NVML, every call but nvmlErrorString fails with NVML_ERROR_UNINITIALIZED before nvmlInit_v2.
  * Not thread-safe.
  */
@@ -54,6 +60,8 @@ struct nvmlDevice_st {
   int unused;
 };
 struct nvmlGpuInstance_st {
+  int used; /* slots are reused; a destroyed instance's slot is unused */
+  int has_compute;
   unsigned int id;
   const FakeProfile* profile;
   unsigned int start;
@@ -67,7 +75,8 @@ static int g_mig_enabled = 0;
 static struct nvmlDevice_st g_device;
 static struct nvmlGpuInstance_st g_gpu_instances[kMaxInstances];
 static struct nvmlComputeInstance_st g_compute_instances[kMaxInstances];
-static unsigned int g_gpu_instance_count = 0;
+static unsigned int g_gpu_instance_count = 0; /* slots in use or used before */
+static unsigned int g_next_id = 1;
 
 static const FakeProfile* ProfileByIndex(unsigned int index) {
   for (int i = 0; i < kProfileCount; ++i) {
@@ -97,7 +106,9 @@ static int ParseGpuInstances(const char* text) {
     const FakeProfile* profile = ProfileById((unsigned int)id);
     if (profile == NULL || g_gpu_instance_count == kMaxInstances) return 0;
     struct nvmlGpuInstance_st* gi = &g_gpu_instances[g_gpu_instance_count];
-    gi->id = g_gpu_instance_count + 1;
+    gi->used = 1;
+    gi->has_compute = 1;
+    gi->id = g_next_id++;
     gi->profile = profile;
     gi->start = (unsigned int)start;
     g_compute_instances[g_gpu_instance_count].gpu_instance = gi;
@@ -110,14 +121,15 @@ static int ValidDevice(nvmlDevice_t device) { return device == &g_device; }
 
 static int ValidGpuInstance(nvmlGpuInstance_t gi) {
   for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
-    if (gi == &g_gpu_instances[i]) return 1;
+    if (gi == &g_gpu_instances[i] && gi->used) return 1;
   }
   return 0;
 }
 
 static int ValidComputeInstance(nvmlComputeInstance_t ci) {
   for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
-    if (ci == &g_compute_instances[i]) return 1;
+    if (ci == &g_compute_instances[i])
+      return g_gpu_instances[i].used && g_gpu_instances[i].has_compute;
   }
   return 0;
 }
@@ -144,6 +156,7 @@ nvmlReturn_t nvmlInit_v2(void) {
     const char* instances = getenv("FAKE_NVML_GPU_INSTANCES");
     g_mig_enabled = instances != NULL;
     g_gpu_instance_count = 0;
+    g_next_id = 1;
     if (instances != NULL && !ParseGpuInstances(instances)) return NVML_ERROR_UNKNOWN;
   }
   ++g_init_count;
@@ -176,6 +189,10 @@ const char* nvmlErrorString(nvmlReturn_t result) {
       return "Driver Not Loaded";
     case NVML_ERROR_GPU_IS_LOST:
       return "GPU is lost";
+    case NVML_ERROR_IN_USE:
+      return "In use by another client";
+    case NVML_ERROR_INSUFFICIENT_RESOURCES:
+      return "Insufficient resources";
     default:
       return "Unknown Error";
   }
@@ -322,7 +339,7 @@ nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned int profile
   if (p == NULL || instances == NULL || count == NULL) return NVML_ERROR_INVALID_ARGUMENT;
   unsigned int found = 0;
   for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
-    if (g_gpu_instances[i].profile != p) continue;
+    if (!g_gpu_instances[i].used || g_gpu_instances[i].profile != p) continue;
     if (found == p->max_count) return NVML_ERROR_INSUFFICIENT_SIZE;
     instances[found++] = &g_gpu_instances[i];
   }
@@ -372,7 +389,7 @@ nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t instance, unsi
     return NVML_ERROR_INVALID_ARGUMENT;
   }
   *count = 0;
-  if (profile_id == FullComputeProfile(instance)) {
+  if (instance->has_compute && profile_id == FullComputeProfile(instance)) {
     instances[0] = &g_compute_instances[instance - g_gpu_instances];
     *count = 1;
   }
@@ -389,5 +406,101 @@ nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t instance,
   info->profileId = FullComputeProfile(instance->gpu_instance);
   info->placement.start = 0;
   info->placement.size = instance->gpu_instance->profile->slices;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceSetMigMode(nvmlDevice_t device, unsigned int mode,
+                                  nvmlReturn_t* activation_status) {
+  REQUIRE_DEVICE(device);
+  if (activation_status == NULL || mode > NVML_DEVICE_MIG_ENABLE)
+    return NVML_ERROR_INVALID_ARGUMENT;
+  for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
+    if (g_gpu_instances[i].used) return NVML_ERROR_IN_USE;
+  }
+  g_mig_enabled = mode == NVML_DEVICE_MIG_ENABLE;
+  *activation_status = NVML_SUCCESS;
+  return NVML_SUCCESS;
+}
+
+static int Overlaps(unsigned int start, unsigned int size, const struct nvmlGpuInstance_st* gi) {
+  return start < gi->start + gi->profile->size && gi->start < start + size;
+}
+
+nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(nvmlDevice_t device, unsigned int profile_id,
+                                                      const nvmlGpuInstancePlacement_t* placement,
+                                                      nvmlGpuInstance_t* gpu_instance) {
+  REQUIRE_DEVICE(device);
+  if (!g_mig_enabled) return NVML_ERROR_NOT_SUPPORTED;
+  const FakeProfile* p = ProfileById(profile_id);
+  if (p == NULL || placement == NULL || gpu_instance == NULL || placement->size != p->size) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  int allowed = 0;
+  for (unsigned int i = 0; i < p->start_count; ++i) allowed |= p->starts[i] == placement->start;
+  if (!allowed) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int same = 0;
+  struct nvmlGpuInstance_st* free_slot = NULL;
+  for (unsigned int i = 0; i < kMaxInstances; ++i) {
+    struct nvmlGpuInstance_st* gi = &g_gpu_instances[i];
+    if (i >= g_gpu_instance_count || !gi->used) {
+      if (free_slot == NULL) free_slot = gi;
+      continue;
+    }
+    if (Overlaps(placement->start, placement->size, gi)) return NVML_ERROR_INSUFFICIENT_RESOURCES;
+    same += gi->profile == p;
+  }
+  if (same >= p->max_count || free_slot == NULL) return NVML_ERROR_INSUFFICIENT_RESOURCES;
+  unsigned int slot = (unsigned int)(free_slot - g_gpu_instances);
+  if (slot >= g_gpu_instance_count) g_gpu_instance_count = slot + 1;
+  free_slot->used = 1;
+  free_slot->has_compute = 0;
+  free_slot->id = g_next_id++;
+  free_slot->profile = p;
+  free_slot->start = placement->start;
+  g_compute_instances[slot].gpu_instance = free_slot;
+  *gpu_instance = free_slot;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsigned int id,
+                                          nvmlGpuInstance_t* gpu_instance) {
+  REQUIRE_DEVICE(device);
+  if (gpu_instance == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!g_mig_enabled) return NVML_ERROR_NOT_SUPPORTED;
+  for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
+    if (g_gpu_instances[i].used && g_gpu_instances[i].id == id) {
+      *gpu_instance = &g_gpu_instances[i];
+      return NVML_SUCCESS;
+    }
+  }
+  return NVML_ERROR_NOT_FOUND;
+}
+
+nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gpu_instance) {
+  REQUIRE_INIT();
+  if (!ValidGpuInstance(gpu_instance)) return NVML_ERROR_INVALID_ARGUMENT;
+  if (gpu_instance->has_compute) return NVML_ERROR_IN_USE;
+  gpu_instance->used = 0;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t gpu_instance,
+                                                  unsigned int profile_id,
+                                                  nvmlComputeInstance_t* compute_instance) {
+  REQUIRE_INIT();
+  if (!ValidGpuInstance(gpu_instance) || compute_instance == NULL) {
+    return NVML_ERROR_INVALID_ARGUMENT;
+  }
+  if (profile_id != FullComputeProfile(gpu_instance)) return NVML_ERROR_NOT_SUPPORTED;
+  if (gpu_instance->has_compute) return NVML_ERROR_INSUFFICIENT_RESOURCES;
+  gpu_instance->has_compute = 1;
+  *compute_instance = &g_compute_instances[gpu_instance - g_gpu_instances];
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t compute_instance) {
+  REQUIRE_INIT();
+  if (!ValidComputeInstance(compute_instance)) return NVML_ERROR_INVALID_ARGUMENT;
+  compute_instance->gpu_instance->has_compute = 0;
   return NVML_SUCCESS;
 }
