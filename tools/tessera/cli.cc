@@ -8,6 +8,10 @@ namespace tessera::cli {
 
 // `tessera generate planning-case` (generate_command.cc).
 void AddGenerateCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera interference fit` (interference_command.cc).
+void AddInterferenceCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera apply` (apply_command.cc): MIG transitions from the current layouts to a plan's.
+void AddApplyCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
 int ReportError(const absl::Status& status, std::ostream& err) {
   err << "tessera: error: " << status.message() << "\n";
@@ -38,6 +42,8 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddValidateCommand(app, out, err, exit_code);
   AddSimulateCommand(app, out, err, exit_code);
   AddGenerateCommands(app, out, err, exit_code);
+  AddInterferenceCommands(app, out, err, exit_code);
+  AddApplyCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name

@@ -27,6 +27,10 @@ void AddGpusCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& e
 
 // `tessera profiles import|show` (profiles_command.cc).
 void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera profiles plan|fit|predict` (predict_command.cc), registered under `profiles`: active
+// profiling and latency predictors.
+void AddProfilesPredictCommands(CLI::App* profiles, std::ostream& out, std::ostream& err,
+                                int& exit_code);
 // `tessera validate` (validate_command.cc): check a plan against catalog, profiles and workload.
 void AddValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera plan` (plan_command.cc): make a plan with a named planner.

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "fmt/core.h"
 #include "fmt/ranges.h"
+#include "interference_flags.h"
 #include "nlohmann/json.hpp"
 #include "planning_flags.h"
 #include "tessera/base/status.h"
@@ -25,6 +26,8 @@ struct CompareOptions {
   std::vector<uint64_t> seeds = {1};
   double duration_s = 60;
   bool json = false;
+  std::string interference = "none";  // the simulator's (interference_flags.h spec)
+  std::shared_ptr<const perf::InterferenceModel> interference_model;
 };
 
 // One planner's row: its plan and the plan simulated on every seed.
@@ -48,6 +51,7 @@ absl::Status SimulateRow(const LoadedInputs& in, const plan::Plan& plan, const C
     sim::SimOptions options;
     options.duration_s = o.duration_s;
     options.seed = seed;
+    options.interference = o.interference_model;
     ASSIGN_OR_RETURN(auto sources,
                      workload::MakeArrivalSources(in.workload, in.registry, {o.duration_s, seed}));
     ASSIGN_OR_RETURN(sim::SimResult r,
@@ -66,7 +70,8 @@ absl::Status SimulateRow(const LoadedInputs& in, const plan::Plan& plan, const C
 
 absl::StatusOr<Row> RunPlanner(const LoadedInputs& in, const std::string& name,
                                const CompareOptions& o) {
-  ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner, planners::Planner::Create(name));
+  ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner,
+                   CreatePlanner(name, o.flags, in, "--gpulet-interference"));
   planners::PlannerOptions options = o.flags.For(*planner);
   auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in.planning(), options));
@@ -109,6 +114,9 @@ void Print(const std::vector<Row>& rows, const absl::StatusOr<planners::LowerBou
   if (bound.ok()) {
     out << fmt::format("lower bound: {} GPU(s) (LP {:.2f})\n", bound->gpus, bound->lp_gpus);
   }
+  if (o.interference_model) {
+    out << "simulated interference: " << o.interference_model->Describe() << "\n";
+  }
   out << "\n" << table.Render();
   for (const Row& r : rows) {
     if (!r.feasible) out << r.planner << ": " << r.reason << "\n";
@@ -140,6 +148,9 @@ absl::Status RunCompare(CompareOptions& o, std::ostream& out) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<LoadedInputs> loaded, LoadPlanningInputs(o.flags));
   const LoadedInputs& in = *loaded;
+  ASSIGN_OR_RETURN(o.interference_model,
+                   MakeInterferenceModel(o.interference, "--interference", /*allow_none=*/true,
+                                         *in.gpu, in.catalog, in.registry, &in.profiles));
   std::vector<std::string> names = o.planners.empty() ? planners::Planner::Names() : o.planners;
   std::vector<Row> rows;
   for (const std::string& name : names) {
@@ -170,6 +181,13 @@ void AddCompareCommand(CLI::App& app, std::ostream& out, std::ostream& err, int&
       ->capture_default_str();
   cmd->add_option("--duration", o->duration_s, "Seconds simulated per seed")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->add_option("--interference", o->interference,
+                  "Simulated interference between SM partitions of a GPU: none, constant:F, "
+                  "fitted (on the bundled H100 pairs) or fitted:PATH")
+      ->capture_default_str();
+  cmd->add_option("--gpulet-interference", o->flags.gpulet_interference,
+                  "gpulet's interference model: constant (1.1, the default), constant:F, fitted or "
+                  "fitted:PATH");
   cmd->callback([o, &out, &err, &exit_code] {
     absl::Status status = RunCompare(*o, out);
     if (!status.ok()) exit_code = ReportError(status, err);

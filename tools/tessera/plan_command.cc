@@ -84,7 +84,7 @@ void PrintSummary(const hw::GpuModel& model, const planners::PlanResult& r, doub
 absl::Status RunPlan(PlanCommandOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<LoadedInputs> in, LoadPlanningInputs(o.flags));
   ASSIGN_OR_RETURN(std::unique_ptr<planners::Planner> planner,
-                   planners::Planner::Create(o.planner));
+                   CreatePlanner(o.planner, o.flags, *in, "--interference"));
   const planners::PlannerOptions options = o.flags.For(*planner);
   auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(planners::PlanResult result, planner->Run(in->planning(), options));
@@ -131,6 +131,9 @@ void AddPlanCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& ex
                   fmt::format("One of: {}", fmt::join(planners::Planner::Names(), ", ")))
       ->required();
   cmd->add_option("-o,--output", o->output, "Write the plan (YAML) here");
+  cmd->add_option("--interference", o->flags.gpulet_interference,
+                  "gpulet's interference model: constant (1.1, the default), constant:F, fitted "
+                  "(on the bundled H100 pairs) or fitted:PATH");
   cmd->callback([o, &out, &err, &exit_code] {
     absl::Status status = RunPlan(*o, out);
     if (!status.ok()) exit_code = ReportError(status, err);

@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "fmt/core.h"
+#include "interference_flags.h"
 #include "tessera/base/status.h"
+#include "tessera/planners/interference.h"
 #include "tessera/workload/scale.h"
 
 namespace tessera::cli {
@@ -70,6 +72,21 @@ absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& 
                    perf::LoadProfileCsv(f.profiles, in->catalog, in->registry));
   ASSIGN_OR_RETURN(in->profiles, perf::WithMigStandIns(std::move(profiles), in->catalog));
   return in;
+}
+
+absl::StatusOr<std::unique_ptr<planners::Planner>> CreatePlanner(
+    const std::string& name, const PlanningFlags& flags, const LoadedInputs& in,
+    std::string_view interference_flag) {
+  if (flags.gpulet_interference.empty()) return planners::Planner::Create(name);
+  if (name != "gpulet") {
+    return absl::InvalidArgumentError(
+        fmt::format("{} applies to the gpulet planner only, not {}", interference_flag, name));
+  }
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<const perf::InterferenceModel> model,
+      MakeInterferenceModel(flags.gpulet_interference, interference_flag,
+                            /*allow_none=*/false, *in.gpu, in.catalog, in.registry, &in.profiles));
+  return planners::NewGpuletPlanner(std::move(model));
 }
 
 }  // namespace tessera::cli

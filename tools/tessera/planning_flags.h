@@ -21,6 +21,10 @@ struct PlanningFlags {
   planners::PlannerOptions planning;
   double rate_scale = 1.0;  // every model's rate is multiplied by this (workload::ScaleRates)
   CLI::Option* rate_quantile_flag = nullptr;  // set by AddPlanningFlags
+  // gpulet's interference model (interference_flags.h spec); empty: the planner's default
+  // (constant 1.1). Registered by the commands (plan: --interference, compare:
+  // --gpulet-interference).
+  std::string gpulet_interference;
 
   // The options for `planner`: `planning`, with the planner's intended rate quantile unless
   // --rate-quantile was given.
@@ -55,6 +59,12 @@ struct LoadedInputs {
 // catalog's canonical name.
 // InvalidArgument naming --rate-scale unless it is a positive number.
 absl::StatusOr<std::unique_ptr<LoadedInputs>> LoadPlanningInputs(PlanningFlags& flags);
+
+// The planner `name` (planners::Planner::Create), with flags.gpulet_interference for gpulet.
+// InvalidArgument naming `interference_flag` when that spec is given for another planner or is bad.
+absl::StatusOr<std::unique_ptr<planners::Planner>> CreatePlanner(
+    const std::string& name, const PlanningFlags& flags, const LoadedInputs& in,
+    std::string_view interference_flag);
 
 }  // namespace tessera::cli
 

@@ -1,4 +1,5 @@
-// `tessera profiles import`, `profiles show`, `profiles lookup`.
+// `tessera profiles import`, `profiles show`, `profiles lookup` (`plan`, `fit`, `predict`: in
+// predict_command.cc).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -341,6 +342,7 @@ void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
   AddImport(profiles, out, err, exit_code);
   AddShow(profiles, out, err, exit_code);
   AddLookup(profiles, out, err, exit_code);
+  AddProfilesPredictCommands(profiles, out, err, exit_code);
 }
 
 }  // namespace tessera::cli

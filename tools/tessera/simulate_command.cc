@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "fmt/core.h"
+#include "interference_flags.h"
 #include "planning_flags.h"
 #include "tessera/base/status.h"
 #include "tessera/hw/catalog.h"
@@ -32,6 +33,7 @@ struct SimulateOptions {
   sim::SimOptions sim;
   bool no_drain = false;
   bool json = false;
+  std::string interference = "none";  // interference_flags.h spec
   std::vector<std::string> command_line;
 };
 
@@ -49,6 +51,7 @@ std::vector<std::string> EffectiveCommandLine(const SimulateOptions& o) {
                fmt::format("{}", o.sim.noise_cv), "--warmup", fmt::format("{}", o.sim.warmup_s)});
   if (o.no_drain) line.push_back("--no-drain");
   if (o.sim.drop_expired) line.push_back("--drop-expired");
+  if (o.interference != "none") line.insert(line.end(), {"--interference", o.interference});
   return line;
 }
 
@@ -73,6 +76,14 @@ absl::Status RunSimulate(SimulateOptions& o, std::ostream& out) {
         std::string(valid.message())));
   }
   ASSIGN_OR_RETURN(o.sim.router, sim::ParseRouter(o.router));
+  if (o.interference != "none") {
+    // The plan's first GPU model (gpulet plans use one): pressures are derived for it.
+    if (plan.gpus.empty()) return absl::InvalidArgumentError(fmt::format("{}: no GPUs", o.plan));
+    ASSIGN_OR_RETURN(const hw::GpuModel* gpu, catalog.Find(plan.gpus[0].gpu));
+    ASSIGN_OR_RETURN(o.sim.interference,
+                     MakeInterferenceModel(o.interference, "--interference", /*allow_none=*/true,
+                                           *gpu, catalog, registry, &profiles));
+  }
   o.sim.drain = !o.no_drain;
   RETURN_IF_ERROR(o.sim.Validate());
   ASSIGN_OR_RETURN(auto sources, workload::MakeArrivalSources(workload, registry,
@@ -131,6 +142,10 @@ void AddSimulateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int
                 "Drop requests that can no longer meet their SLO instead of serving them late");
   cmd->add_option("-o,--output", o->output, "Also write the JSON metrics to this file");
   cmd->add_flag("--json", o->json, "Print the JSON metrics instead of the summary");
+  cmd->add_option("--interference", o->interference,
+                  "Interference between SM partitions of a GPU (sm:, mps:; MIG never): none, "
+                  "constant:F, fitted (on the bundled H100 pairs) or fitted:PATH")
+      ->capture_default_str();
   cmd->callback([o, &out, &err, &exit_code] {
     o->command_line = EffectiveCommandLine(*o);
     absl::Status status = RunSimulate(*o, out);
