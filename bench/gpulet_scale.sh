@@ -7,11 +7,12 @@
 # plan fits in GPUS GPUs and the simulated overall SLO attainment is >= 99%. Prints one line per k
 # that fits, then per planner the highest passing k, its total rate, and gpulet's gain over
 # whole-gpu. Figures for docs/evaluation.md ("gpulet against whole-gpu").
-# The simulator does not slow down co-running SM partitions (profiles were measured alone), so
-# attainment is optimistic for gpulet's co-located partitions (measured slowdowns: 1.12-1.43x, median
-# 1.25, data/datasets/h100-sm-partitions/interference_64_68.csv). A third row, "gpulet x1.25",
-# plans gpulet with the measured profiles but simulates it with every latency on partitions
-# smaller than the whole GPU multiplied by 1.25 (env SLOWDOWN): a crude stand-in for interference.
+# Four runs: "gpulet" (its default constant 1.1 margin) and "whole-gpu" simulated as measured
+# alone (no interference: optimistic for gpulet's co-running partitions); "gpulet|fitted" the same
+# gpulet plan simulated with the fitted interference model (`--interference fitted`: co-running SM
+# partitions slow each other as measured in data/datasets/h100-sm-partitions/interference_64_68.csv);
+# "gpulet fitted" planned with the fitted model (`tessera plan --interference fitted`) and simulated
+# with it. whole-gpu runs one partition per GPU, which interference does not touch.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tessera=${1:-$root/build/release/bin/tessera}
@@ -23,24 +24,25 @@ profiles=$root/data/profiles/h100-sm-partitions.csv
 base_rps=20000  # the mix's total rate at k = 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-slow=${SLOWDOWN:-1.25}  # the crude interference stand-in of the third row
-awk -F, -v OFS=, -v f=$slow 'NR > 1 && $2 != "sm:132" {$7 *= f; if ($8 != "") $8 *= f} {print}' \
-  "$profiles" >"$tmp/slowed.csv"
 
-# attainment PLAN K PROFILES: overall simulated SLO attainment in percent.
+# attainment PLAN K INTERFERENCE: overall simulated SLO attainment in percent.
 attainment() {
-  "$tessera" simulate --plan "$1" --workload "$workload" --profiles "$3" --rate-scale "$2" \
-    --duration 60 --seed 1 --json |
+  "$tessera" simulate --plan "$1" --workload "$workload" --profiles "$profiles" --rate-scale "$2" \
+    --duration 60 --seed 1 --interference "$3" --json |
     awk -F': ' '/"slo_attainment"/ {gsub(/,/, "", $2); printf "%.3f\n", 100 * $2; exit}'
 }
 
 declare -A best
 printf "%-12s %6s %5s %9s\n" planner k GPUs "SLO met"
-runs=(gpulet whole-gpu "gpulet x$slow")
+runs=(gpulet whole-gpu "gpulet|fitted" "gpulet fitted")
 for run in "${runs[@]}"; do
-  planner=${run%% *}
-  sim_profiles=$profiles
-  [ "$run" != "$planner" ] && sim_profiles=$tmp/slowed.csv
+  planner=${run%%[ |]*}
+  plan_flags=()
+  sim_interference=none
+  case "$run" in
+    "gpulet|fitted") sim_interference=fitted ;;
+    "gpulet fitted") plan_flags=(--interference fitted) sim_interference=fitted ;;
+  esac
   best[$run]=none
   n=1
   while :; do
@@ -49,12 +51,12 @@ for run in "${runs[@]}"; do
     n=$((n + 1))
     plan=$tmp/$planner.yaml
     gpus=$("$tessera" plan --workload "$workload" --profiles "$profiles" --gpu h100 \
-      --planner "$planner" --rate-scale "$k" -o "$plan" 2>/dev/null |
+      --planner "$planner" --rate-scale "$k" "${plan_flags[@]}" -o "$plan" 2>/dev/null |
       sed -n 's/.*), \([0-9]*\) GPU(s).*/\1/p')
     [ -z "$gpus" ] && continue
     [ "$gpus" -gt $((gpus_limit + 2)) ] && break  # past the budget: larger k only needs more
     [ "$gpus" -gt "$gpus_limit" ] && continue
-    met=$(attainment "$plan" "$k" "$sim_profiles")
+    met=$(attainment "$plan" "$k" "$sim_interference")
     printf "%-12s %6s %5s %8s%%\n" "$run" "$k" "$gpus" "$met"
     awk -v a="$met" 'BEGIN {exit !(a >= 99)}' && best[$run]=$k
   done
