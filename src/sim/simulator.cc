@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <queue>
 
 #include "fmt/core.h"
+#include "internal/engine_state.h"
+#include "internal/interference_tracker.h"
 #include "internal/ring.h"
 #include "internal/source_heap.h"
 #include "tessera/base/status.h"
@@ -15,100 +16,14 @@
 namespace tessera::sim {
 namespace {
 
-constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-
-// Seconds to nanoseconds, saturating at a century so that sums of times never overflow.
-int64_t SecondsToNs(double s) {
-  constexpr double kMaxNs = 100.0 * 365 * 24 * 3600 * 1e9;
-  return std::llround(std::clamp(s * 1e9, -kMaxNs, kMaxNs));
-}
-
-// One plan assignment being simulated: its queue, its executors and its batching state.
-struct Slot {
-  int model = -1;  // workload model index, -1 when the workload does not have it
-  int partition = 0;
-  int batch = 1;
-  int procs = 1;
-  double share = 1;
-  int64_t slo_ns = 0;
-  int64_t timeout_ns = 0;
-  int64_t full_batch_ns = 0;
-  int64_t batch_ns_per_executor = 0;  // full_batch_ns / procs, for the router's estimate
-  internal::Ring queue;
-  int busy = 0;               // batches in flight
-  int64_t outstanding = 0;    // queued + in flight requests
-  int64_t timer_at = kNever;  // the pending batching timer, if any
-  uint64_t timer_version = 0;
-  std::vector<int64_t> free_at;  // per executor: when it finishes its batch
-  double deficit = 0;
-  // For the router, kept up to date as requests come and go: when an executor frees up (0 while one
-  // is free), and the time to work off the queue and one more batch.
-  int64_t free_at_or_zero = 0;
-  int64_t backlog_ns = 0;
-  int partial = 0;  // queue size modulo batch
-  // Interference (options.interference): the GPU index when the partition is an SM partition
-  // (-1 otherwise), this slot's job, and its slowdowns memoized by the sorted slots of the batches
-  // running on the GPU's other SM partitions.
-  int sm_gpu = -1;
-  perf::InterferenceJob job;
-  std::map<std::vector<int>, double> slowdowns;
-
-  void Push(int64_t arrival) {
-    queue.push(arrival);
-    if (++partial == batch) {
-      partial = 0;
-      backlog_ns += batch_ns_per_executor;
-    }
-  }
-  int64_t Pop() {
-    if (--partial < 0) {
-      partial = batch - 1;
-      backlog_ns -= batch_ns_per_executor;
-    }
-    return queue.pop();
-  }
-  void UpdateFreeAt() {
-    free_at_or_zero = busy < procs ? 0 : *std::min_element(free_at.begin(), free_at.end());
-  }
-};
-
-struct PartitionState {
-  std::vector<int> slots;
-  int owner = -1;   // with several slots: the one whose batches run now
-  size_t next = 0;  // deficit round-robin position
-  double quantum_ns = 0;
-  RngStream noise;
-  int64_t busy_ns = 0;
-  int64_t batches = 0;
-  int64_t requests = 0;
-  PartitionMetrics metrics;
-  explicit PartitionState(RngStream rng) : noise(rng) {}
-};
-
-// The slots that serve one input bucket of a model.
-struct Bucket {
-  int input_min = 0;
-  int input_max = 0;
-  std::vector<int> slots;
-  size_t round_robin = 0;  // the next slot in turn, < slots.size()
-  // The slot index whose turn it is, advancing the turn (no division: this runs per request).
-  size_t NextInTurn() {
-    size_t turn = round_robin;
-    if (++round_robin == slots.size()) round_robin = 0;
-    return turn;
-  }
-};
-
-struct Event {
-  int64_t time;
-  uint64_t seq;
-  int slot;
-  int kind;          // kComplete or kTimer
-  uint64_t payload;  // kComplete: batch size; kTimer: version
-  bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
-};
-constexpr int kComplete = 0;
-constexpr int kTimer = 1;
+using internal::Bucket;
+using internal::Event;
+using internal::kComplete;
+using internal::kNever;
+using internal::kTimer;
+using internal::PartitionState;
+using internal::SecondsToNs;
+using internal::Slot;
 
 class Engine {
  public:
@@ -122,8 +37,6 @@ class Engine {
   void OnArrival(const workload::Arrival& arrival);
   int Route(int model, int input, int64_t now);
   int64_t ExpectedCompletion(const Slot& s, int64_t now) const;
-  // The interference slowdown of a batch of `slot` starting now (1 without neighbours).
-  double InterferenceFactor(int slot);
   void TryDispatch(int partition, int64_t now);
   // Dispatches from `slot` if its batching rule says so now; otherwise arms its timer. Returns
   // whether a batch was started.
@@ -150,10 +63,7 @@ class Engine {
   std::vector<ModelMetrics> metrics_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<int> ready_scratch_;
-  // Per plan GPU: the slots of the batches in flight on its SM partitions (one entry per batch),
-  // kept up to date at dispatch and completion.
-  std::vector<std::vector<int>> sm_running_;
-  std::vector<int> neighbours_scratch_;
+  internal::InterferenceTracker interference_{options_.interference.get()};
   uint64_t seq_ = 0;
   int64_t processed_ = 0;
 };
@@ -204,9 +114,7 @@ absl::Status Engine::Init() {
       int sms = pp.partition.kind == hw::PartitionKind::kSm
                     ? pp.partition.sms
                     : static_cast<int>(std::lround(pp.partition.mps_percent * gpu_sms / 100.0));
-      s.sm_gpu = ref.gpu;
-      s.job = {a.model, sms, a.batch, a.input_max};
-      if (sm_running_.size() <= static_cast<size_t>(ref.gpu)) sm_running_.resize(ref.gpu + 1);
+      interference_.AddSlot(slot, ref.gpu, partition_index, {a.model, sms, a.batch, a.input_max});
     }
     PartitionState& ps = partitions_.back();
     ps.slots.push_back(slot);
@@ -326,10 +234,9 @@ void Engine::Dispatch(int slot, int64_t now) {
   PartitionState& p = partitions_[s.partition];
   int n = BatchSizeNow(s, slot, now);
   int64_t exec = times_.NoisyBatchNs(slot, n, options_.noise_cv, p.noise);
-  if (s.sm_gpu >= 0) {
-    double factor = InterferenceFactor(slot);
+  if (interference_.Tracks(slot)) {
+    double factor = interference_.Start(slot);
     if (factor != 1) exec = std::max<int64_t>(1, std::llround(static_cast<double>(exec) * factor));
-    sm_running_[s.sm_gpu].push_back(slot);
   }
   int64_t done = now + exec;
   ModelMetrics& m = metrics_[s.model];
@@ -435,30 +342,9 @@ void Engine::TryDispatch(int partition, int64_t now) {
   Dispatch(chosen, now);
 }
 
-double Engine::InterferenceFactor(int slot) {
-  Slot& s = slots_[slot];
-  std::vector<int>& key = neighbours_scratch_;
-  key.clear();
-  for (int other : sm_running_[s.sm_gpu]) {
-    if (slots_[other].partition != s.partition) key.push_back(other);
-  }
-  if (key.empty()) return 1;
-  std::sort(key.begin(), key.end());
-  auto it = s.slowdowns.find(key);
-  if (it != s.slowdowns.end()) return it->second;
-  std::vector<perf::InterferenceJob> neighbours;
-  for (int other : key) neighbours.push_back(slots_[other].job);
-  double factor = std::max(1.0, options_.interference->Slowdown(s.job, neighbours));
-  s.slowdowns.emplace(key, factor);
-  return factor;
-}
-
 void Engine::OnComplete(const Event& e) {
   Slot& s = slots_[e.slot];
-  if (s.sm_gpu >= 0) {
-    std::vector<int>& running = sm_running_[s.sm_gpu];
-    running.erase(std::find(running.begin(), running.end(), e.slot));
-  }
+  if (interference_.Tracks(e.slot)) interference_.Finish(e.slot);
   --s.busy;
   s.UpdateFreeAt();
   s.outstanding -= static_cast<int64_t>(e.payload);
