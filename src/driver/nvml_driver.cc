@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -198,6 +199,12 @@ class NvmlDriver : public GpuDriver {
   absl::StatusOr<GpuInstanceInfo> ReadGpuInstance(nvmlGpuInstance_t instance) const;
   absl::StatusOr<std::vector<ComputeInstanceInfo>> ReadComputeInstances(
       nvmlGpuInstance_t instance) const;
+  // Calls `visit` on every compute instance of `instance` (each profile id once), stopping at the
+  // first error.
+  absl::Status ForEachComputeInstance(
+      nvmlGpuInstance_t instance,
+      const std::function<absl::Status(nvmlComputeInstance_t,
+                                       const nvmlComputeInstanceProfileInfo_t&)>& visit) const;
 
   std::unique_ptr<Library> library_;
   NvmlApi api_;
@@ -382,9 +389,10 @@ absl::StatusOr<GpuInstanceInfo> NvmlDriver::ReadGpuInstance(nvmlGpuInstance_t ha
   return instance;
 }
 
-absl::StatusOr<std::vector<ComputeInstanceInfo>> NvmlDriver::ReadComputeInstances(
-    nvmlGpuInstance_t instance) const {
-  std::vector<ComputeInstanceInfo> result;
+absl::Status NvmlDriver::ForEachComputeInstance(
+    nvmlGpuInstance_t instance,
+    const std::function<absl::Status(nvmlComputeInstance_t,
+                                     const nvmlComputeInstanceProfileInfo_t&)>& visit) const {
   std::set<unsigned int> ids;
   for (unsigned int index = 0; index < TESSERA_NVML_COMPUTE_INSTANCE_PROFILE_LIMIT; ++index) {
     nvmlComputeInstanceProfileInfo_t profile = {};
@@ -398,13 +406,24 @@ absl::StatusOr<std::vector<ComputeInstanceInfo>> NvmlDriver::ReadComputeInstance
     RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstances",
                           api_.GetComputeInstances(instance, profile.id, handles.data(), &count)));
     for (unsigned int i = 0; i < std::min<size_t>(count, handles.size()); ++i) {
-      nvmlComputeInstanceInfo_t info = {};
-      RETURN_IF_ERROR(
-          Check("nvmlComputeInstanceGetInfo_v2", api_.ComputeInstanceGetInfo(handles[i], &info)));
-      result.push_back({static_cast<int>(info.id), static_cast<int>(info.profileId),
-                        static_cast<int>(profile.multiprocessorCount)});
+      RETURN_IF_ERROR(visit(handles[i], profile));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ComputeInstanceInfo>> NvmlDriver::ReadComputeInstances(
+    nvmlGpuInstance_t instance) const {
+  std::vector<ComputeInstanceInfo> result;
+  RETURN_IF_ERROR(ForEachComputeInstance(
+      instance, [&](nvmlComputeInstance_t handle, const nvmlComputeInstanceProfileInfo_t& profile) {
+        nvmlComputeInstanceInfo_t info = {};
+        RETURN_IF_ERROR(
+            Check("nvmlComputeInstanceGetInfo_v2", api_.ComputeInstanceGetInfo(handle, &info)));
+        result.push_back({static_cast<int>(info.id), static_cast<int>(info.profileId),
+                          static_cast<int>(profile.multiprocessorCount)});
+        return absl::OkStatus();
+      }));
   std::sort(result.begin(), result.end(),
             [](const ComputeInstanceInfo& a, const ComputeInstanceInfo& b) { return a.id < b.id; });
   return result;
@@ -479,23 +498,10 @@ absl::StatusOr<unsigned int> NvmlDriver::FullComputeProfile(nvmlGpuInstance_t in
 }
 
 absl::Status NvmlDriver::DestroyComputeInstances(nvmlGpuInstance_t instance) const {
-  std::set<unsigned int> ids;
-  for (unsigned int index = 0; index < TESSERA_NVML_COMPUTE_INSTANCE_PROFILE_LIMIT; ++index) {
-    nvmlComputeInstanceProfileInfo_t profile = {};
-    nvmlReturn_t answer = api_.ComputeProfileInfo(
-        instance, index, NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, &profile);
-    if (IsNoSuchProfile(answer)) continue;
-    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstanceProfileInfo", answer));
-    if (!ids.insert(profile.id).second) continue;
-    std::vector<nvmlComputeInstance_t> handles(std::max(profile.instanceCount, 1u));
-    unsigned int count = 0;
-    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstances",
-                          api_.GetComputeInstances(instance, profile.id, handles.data(), &count)));
-    for (unsigned int i = 0; i < std::min<size_t>(count, handles.size()); ++i) {
-      RETURN_IF_ERROR(Check("nvmlComputeInstanceDestroy", api_.DestroyComputeInstance(handles[i])));
-    }
-  }
-  return absl::OkStatus();
+  return ForEachComputeInstance(
+      instance, [&](nvmlComputeInstance_t handle, const nvmlComputeInstanceProfileInfo_t&) {
+        return Check("nvmlComputeInstanceDestroy", api_.DestroyComputeInstance(handle));
+      });
 }
 
 absl::Status NvmlDriver::DestroyGpuInstance(int gpu_index, int instance_id) {

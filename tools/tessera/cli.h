@@ -7,6 +7,7 @@
 #ifndef TESSERA_TOOLS_CLI_H_
 #define TESSERA_TOOLS_CLI_H_
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,6 +21,16 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
 
 // What every command prints and returns for a failed Status.
 int ReportError(const absl::Status& status, std::ostream& err);
+
+// A CLI11 callback that runs `run` (returning absl::Status) and turns a failed Status into the exit
+// code, through ReportError.
+template <typename Run>
+std::function<void()> Callback(Run run, std::ostream& err, int& exit_code) {
+  return [run, &err, &exit_code] {
+    absl::Status status = run();
+    if (!status.ok()) exit_code = ReportError(status, err);
+  };
+}
 
 // Registers `tessera gpus ...` on `app`. The callbacks write to `out`/`err` and store the exit code
 // in `exit_code`.

@@ -417,14 +417,6 @@ absl::Status RunPredict(const PredictOptions& options, std::ostream& out) {
   return absl::OkStatus();
 }
 
-template <typename Run>
-std::function<void()> Callback(Run run, std::ostream& err, int& exit_code) {
-  return [run, &err, &exit_code] {
-    absl::Status status = run();
-    if (!status.ok()) exit_code = ReportError(status, err);
-  };
-}
-
 void AddPlan(CLI::App* profiles, std::ostream& out, std::ostream& err, int& exit_code) {
   auto options = std::make_shared<PlanOptions>();
   CLI::App* cmd = profiles->add_subcommand(

@@ -276,15 +276,6 @@ absl::Status RunLookup(const LookupOptions& options, std::ostream& out) {
   return absl::OkStatus();
 }
 
-// Runs `run` and turns a failed Status into the exit code.
-template <typename Run>
-std::function<void()> Callback(Run run, std::ostream& err, int& exit_code) {
-  return [run, &err, &exit_code] {
-    absl::Status status = run();
-    if (!status.ok()) exit_code = ReportError(status, err);
-  };
-}
-
 void AddImport(CLI::App* profiles, std::ostream& out, std::ostream& err, int& exit_code) {
   auto options = std::make_shared<ImportOptions>();
   CLI::App* cmd = profiles->add_subcommand(
