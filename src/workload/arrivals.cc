@@ -94,6 +94,22 @@ absl::StatusOr<std::unique_ptr<ArrivalSource>> MakeTraceSource(
   return absl::InternalError("unknown trace format");
 }
 
+// A split names a group that exists, of an Azure Functions (without a key) or Azure LLM trace.
+absl::Status CheckSplit(const WorkloadModel& m, const TraceSpec& trace) {
+  const Demand& d = m.demand;
+  if (d.split_of == 0) return absl::OkStatus();
+  const bool format_ok =
+      trace.format == TraceSpec::Format::kAzureLlm ||
+      (trace.format == TraceSpec::Format::kAzureFunctions && d.trace_key.empty());
+  if (d.split_of < 0 || d.split_index < 0 || d.split_index >= d.split_of || !format_ok) {
+    return absl::InvalidArgumentError(fmt::format(
+        "model {}: split {{of: {}, index: {}}} of {} trace '{}' needs of >= 1, 0 <= index < of, "
+        "an azure-functions or azure-llm trace and no function key",
+        m.model, d.split_of, d.split_index, TraceFormatName(trace.format), trace.name));
+  }
+  return absl::OkStatus();
+}
+
 // What the loader guarantees and the generators rely on, for workloads built by hand.
 absl::Status CheckDemands(const Workload& workload) {
   for (const WorkloadModel& m : workload.models) {
@@ -112,6 +128,7 @@ absl::Status CheckDemands(const Workload& workload) {
           "model {}: rates, cv, scale, within_minute_cv and tokens_per_input must be positive",
           m.model));
     }
+    if (trace != nullptr) RETURN_IF_ERROR(CheckSplit(m, *trace));
   }
   return absl::OkStatus();
 }

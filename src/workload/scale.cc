@@ -15,6 +15,7 @@ absl::StatusOr<Workload> ScaleRates(const Workload& workload, double k) {
   for (WorkloadModel& m : scaled.models) {
     m.demand.rate_rps *= k;
     if (m.demand.kind == Demand::Kind::kTrace) m.demand.scale *= k;
+    m.demand.mean_rps *= k;
   }
   return scaled;
 }

@@ -73,6 +73,35 @@ absl::StatusOr<FunctionRow> ParseFunctionRow(const CsvRow& row, const FunctionsL
   return out;
 }
 
+// The place of each row (in file order) in the file's functions sorted by HashFunction, ties in
+// file order.
+absl::StatusOr<std::vector<size_t>> FunctionRanks(const std::string& path) {
+  ASSIGN_OR_RETURN(CsvReader csv, CsvReader::Open(path));
+  ASSIGN_OR_RETURN(FunctionsLayout layout, DetectFunctionsLayout(csv));
+  std::vector<std::string> names;
+  CsvRow row;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, csv.Next(row));
+    if (!more) break;
+    names.push_back(row.fields()[layout.function_column]);
+  }
+  std::vector<size_t> order(names.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&names](size_t a, size_t b) { return names[a] < names[b]; });
+  std::vector<size_t> ranks(names.size());
+  for (size_t j = 0; j < order.size(); ++j) ranks[order[j]] = j;
+  return ranks;
+}
+
+bool Selects(const FunctionSelector& selector, const std::string& function, size_t rank) {
+  if (selector.split_of > 0) {
+    return rank % static_cast<size_t>(selector.split_of) ==
+           static_cast<size_t>(selector.split_index);
+  }
+  return function.rfind(selector.key, 0) == 0;
+}
+
 absl::Status TimestampError(std::string_view text) {
   return absl::InvalidArgumentError(
       fmt::format("expected a timestamp like 2023-11-16 18:17:03.9799600, found '{}'", text));
@@ -111,26 +140,54 @@ bool ReadFraction(std::string_view text, size_t& pos, int64_t& ns) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<FunctionRow>>> ReadFunctionRows(
-    const std::string& path, const std::vector<std::string>& keys, int first_minute,
+absl::StatusOr<std::vector<std::vector<FunctionRow>>> ReadFunctionSelections(
+    const std::string& path, const std::vector<FunctionSelector>& selectors, int first_minute,
     int last_minute) {
   TESSERA_CHECK(1 <= first_minute && first_minute <= last_minute && last_minute <= kMinutesPerDay);
+  std::vector<size_t> ranks;
+  if (std::any_of(selectors.begin(), selectors.end(),
+                  [](const FunctionSelector& s) { return s.split_of > 0; })) {
+    ASSIGN_OR_RETURN(ranks, FunctionRanks(path));
+  }
   ASSIGN_OR_RETURN(CsvReader csv, CsvReader::Open(path));
   ASSIGN_OR_RETURN(FunctionsLayout layout, DetectFunctionsLayout(csv));
-  std::vector<std::vector<FunctionRow>> matches(keys.size());
+  std::vector<std::vector<FunctionRow>> matches(selectors.size());
+  for (size_t k = 0; k < selectors.size(); ++k) {
+    if (selectors[k].split_of <= 0) continue;
+    TESSERA_CHECK(0 <= selectors[k].split_index &&
+                  selectors[k].split_index < selectors[k].split_of);
+    matches[k].push_back({"", std::vector<int64_t>(last_minute - first_minute + 1, 0), 0});
+  }
   CsvRow row;
-  while (true) {
+  for (size_t r = 0;; ++r) {
     ASSIGN_OR_RETURN(bool more, csv.Next(row));
     if (!more) break;
     const std::string& function = row.fields()[layout.function_column];
-    for (size_t k = 0; k < keys.size(); ++k) {
-      if (function.rfind(keys[k], 0) != 0) continue;
-      ASSIGN_OR_RETURN(FunctionRow parsed,
-                       ParseFunctionRow(row, layout, csv.header(), first_minute, last_minute));
-      matches[k].push_back(std::move(parsed));
+    std::optional<FunctionRow> parsed;
+    for (size_t k = 0; k < selectors.size(); ++k) {
+      if (!Selects(selectors[k], function, ranks.empty() ? 0 : ranks[r])) continue;
+      if (!parsed) {
+        ASSIGN_OR_RETURN(parsed,
+                         ParseFunctionRow(row, layout, csv.header(), first_minute, last_minute));
+      }
+      if (selectors[k].split_of <= 0) {
+        matches[k].push_back(*parsed);
+        continue;
+      }
+      FunctionRow& group = matches[k].front();
+      for (size_t m = 0; m < group.counts.size(); ++m) group.counts[m] += parsed->counts[m];
+      ++group.functions;
     }
   }
   return matches;
+}
+
+absl::StatusOr<std::vector<std::vector<FunctionRow>>> ReadFunctionRows(
+    const std::string& path, const std::vector<std::string>& keys, int first_minute,
+    int last_minute) {
+  std::vector<FunctionSelector> selectors;
+  for (const std::string& key : keys) selectors.push_back({.key = key});
+  return ReadFunctionSelections(path, selectors, first_minute, last_minute);
 }
 
 absl::StatusOr<const FunctionRow*> PickFunction(const std::vector<FunctionRow>& matches,
@@ -165,6 +222,10 @@ absl::StatusOr<int64_t> ParseTimestampNs(std::string_view text) {
   if (!date.ok()) return TimestampError(text);
   const int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
   return ((days * 24 + h) * 60 + mi) * 60 * kNsPerSecond + s * kNsPerSecond + ns;
+}
+
+bool InSplit(const Demand& demand, int64_t row_index) {
+  return demand.split_of <= 0 || row_index % demand.split_of == demand.split_index;
 }
 
 int TokensToInput(int64_t tokens, double tokens_per_input, int max_input) {

@@ -171,14 +171,31 @@ class LlmSource : public RowSource {
             const ArrivalOptions& options, double scale)
       : RowSource(std::move(targets), options, scale),
         reader_(std::move(reader)),
-        tokens_per_input_(trace.tokens_per_input) {}
+        tokens_per_input_(trace.tokens_per_input) {
+    for (const ModelTarget& target : this->targets()) {
+      repeat_rng_.emplace_back(options.seed,
+                               kRepeatStreamBase + static_cast<uint64_t>(target.model));
+    }
+  }
 
  protected:
+  // Rows of no target's split group are skipped.
   absl::StatusOr<bool> ReadRow(int64_t& trace_ns, std::vector<size_t>& targets_out) override {
-    ASSIGN_OR_RETURN(bool more, reader_.Next(row_));
-    trace_ns = row_.time_ns;
-    for (size_t i = 0; more && i < targets().size(); ++i) targets_out.push_back(i);
-    return more;
+    while (targets_out.empty()) {
+      ASSIGN_OR_RETURN(bool more, reader_.Next(row_));
+      if (!more) return false;
+      trace_ns = row_.time_ns;
+      for (size_t i = 0; i < targets().size(); ++i) {
+        if (!InSplit(targets()[i].demand, row_index_)) continue;
+        // `repeat` copies: its whole part, and one more with its fractional part's probability.
+        const double repeat = targets()[i].demand.repeat;
+        size_t copies = static_cast<size_t>(std::floor(repeat));
+        if (repeat_rng_[i].Uniform() < repeat - std::floor(repeat)) ++copies;
+        targets_out.insert(targets_out.end(), copies, i);
+      }
+      ++row_index_;
+    }
+    return true;
   }
   absl::StatusOr<std::optional<int>> RowInput(const ModelTarget& target) const override {
     return TokensToInput(row_.context_tokens, tokens_per_input_, target.max_input);
@@ -188,6 +205,8 @@ class LlmSource : public RowSource {
   LlmTraceReader reader_;
   double tokens_per_input_;
   LlmRow row_;
+  int64_t row_index_ = 0;              // of the next row, 0-based in file order
+  std::vector<RngStream> repeat_rng_;  // per target: the coin flips of `repeat`
 };
 
 class CsvTraceSource : public RowSource {
@@ -234,13 +253,16 @@ class CsvTraceSource : public RowSource {
 absl::StatusOr<std::unique_ptr<ArrivalSource>> MakeFunctionsSource(const TraceSpec& trace,
                                                                    std::vector<ModelTarget> models,
                                                                    const ArrivalOptions& options) {
-  std::vector<std::string> keys;
-  for (const ModelTarget& m : models) keys.push_back(m.demand.trace_key);
-  ASSIGN_OR_RETURN(auto matches,
-                   ReadFunctionRows(trace.path, keys, trace.first_minute, trace.last_minute));
+  std::vector<FunctionSelector> selectors;
+  for (const ModelTarget& m : models) {
+    selectors.push_back({m.demand.trace_key, m.demand.split_of, m.demand.split_index});
+  }
+  ASSIGN_OR_RETURN(auto matches, ReadFunctionSelections(trace.path, selectors, trace.first_minute,
+                                                        trace.last_minute));
   std::vector<FunctionsSource::Entry> entries;
   for (size_t i = 0; i < models.size(); ++i) {
-    ASSIGN_OR_RETURN(const FunctionRow* row, PickFunction(matches[i], keys[i], trace.path));
+    ASSIGN_OR_RETURN(const FunctionRow* row,
+                     PickFunction(matches[i], selectors[i].key, trace.path));
     RngStream rng(options.seed, static_cast<uint64_t>(models[i].model));
     MinuteCountStream stream(row->counts, models[i].demand.scale, trace.within_minute_cv, rng);
     entries.push_back({std::move(models[i]), std::move(stream)});

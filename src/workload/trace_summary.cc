@@ -61,26 +61,60 @@ absl::Status SetInputsFromTrace(WorkloadModel& model, const Histogram& histogram
   return absl::OkStatus();
 }
 
+// A split group with no function (more groups than the file has functions) is an error.
+absl::Status CheckGroupNotEmpty(const FunctionRow& group, const Demand& demand,
+                                const TraceSpec& trace, const YamlView& demand_place) {
+  if (demand.split_of <= 0 || group.functions > 0) return absl::OkStatus();
+  return demand_place.Get("trace").Get("split").Error(fmt::format(
+      "group {} of {} holds no function: {} has fewer than {} functions; split it into fewer "
+      "groups",
+      demand.split_index, demand.split_of, trace.path, demand.split_of));
+}
+
+// Sets the mean rate over the replayed part and, for `mean_rps`, the scale that gives it.
+absl::Status SetFunctionsRate(const FunctionRow& row, double seconds, const TraceSpec& trace,
+                              const YamlView& demand_place, Demand& demand) {
+  int64_t total = 0;
+  for (int64_t count : row.counts) total += count;
+  if (!(demand.mean_rps > 0)) {
+    demand.rate_rps = static_cast<double>(total) * demand.scale / seconds;
+    return absl::OkStatus();
+  }
+  if (total == 0) {
+    return demand_place.Get("trace")
+        .Get("mean_rps")
+        .Error(fmt::format(
+            "the trace gives this model no request in minutes {}..{}, so no scale reaches {} "
+            "requests/s; pick other minutes, another function or group, or a poisson demand",
+            trace.first_minute, trace.last_minute, demand.mean_rps));
+  }
+  demand.scale = demand.mean_rps * seconds / static_cast<double>(total);
+  demand.rate_rps = demand.mean_rps;
+  return absl::OkStatus();
+}
+
 absl::Status SummarizeFunctions(Workload& workload, const TraceSpec& trace, const YamlView& place,
                                 const WorkloadPlaces& places, const std::vector<size_t>& models) {
-  std::vector<std::string> keys;
-  for (size_t m : models) keys.push_back(workload.models[m].demand.trace_key);
-  auto matches = ReadFunctionRows(trace.path, keys, trace.first_minute, trace.last_minute);
+  std::vector<FunctionSelector> selectors;
+  for (size_t m : models) {
+    const Demand& d = workload.models[m].demand;
+    selectors.push_back({d.trace_key, d.split_of, d.split_index});
+  }
+  auto matches =
+      ReadFunctionSelections(trace.path, selectors, trace.first_minute, trace.last_minute);
   if (!matches.ok()) return InTrace(matches.status(), trace, place);
   const double seconds = 60.0 * (trace.last_minute - trace.first_minute + 1);
   for (size_t k = 0; k < models.size(); ++k) {
     Demand& demand = workload.models[models[k]].demand;
-    absl::StatusOr<const FunctionRow*> row = PickFunction((*matches)[k], keys[k], trace.path);
+    const YamlView& demand_place = places.demands[models[k]];
+    absl::StatusOr<const FunctionRow*> row =
+        PickFunction((*matches)[k], selectors[k].key, trace.path);
     if (!row.ok()) {
-      return places.demands[models[k]]
-          .Get("trace")
-          .Get("function")
-          .Error(std::string(row.status().message()));
+      return demand_place.Get("trace").Get("function").Error(std::string(row.status().message()));
     }
-    int64_t total = 0;
-    for (int64_t count : (*row)->counts) total += count;
-    demand.trace_key = (*row)->function;
-    demand.rate_rps = static_cast<double>(total) * demand.scale / seconds;
+    RETURN_IF_ERROR(CheckGroupNotEmpty(**row, demand, trace, demand_place));
+    if (demand.split_of <= 0) demand.trace_key = (*row)->function;
+    RETURN_IF_ERROR(SetFunctionsRate(**row, seconds, trace, demand_place, demand));
   }
   return absl::OkStatus();
 }
@@ -110,11 +144,12 @@ absl::StatusOr<Tally> StartTally(const Workload& workload, const TraceSpec& trac
 absl::Status ReadLlm(const Workload& workload, const TraceSpec& trace, Tally& tally) {
   ASSIGN_OR_RETURN(LlmTraceReader reader, LlmTraceReader::Open(trace.path));
   LlmRow row;
-  while (true) {
+  for (int64_t row_index = 0;; ++row_index) {
     ASSIGN_OR_RETURN(bool more, reader.Next(row));
     if (!more) return absl::OkStatus();
     tally.span_ns = row.time_ns;
     for (size_t k = 0; k < tally.models.size(); ++k) {
+      if (!InSplit(workload.models[tally.models[k]].demand, row_index)) continue;
       ++tally.requests[k];
       if (!workload.models[tally.models[k]].demand.inputs_from_trace) continue;
       ++tally.inputs[k][TokensToInput(row.context_tokens, trace.tokens_per_input,
@@ -157,6 +192,19 @@ absl::Status SummarizeRows(Workload& workload, const TraceSpec& trace, const Yam
   for (size_t k = 0; k < tally.models.size(); ++k) {
     WorkloadModel& model = workload.models[tally.models[k]];
     model.demand.rate_rps = MeanRate(tally.requests[k], tally.span_ns, model.demand.scale);
+    if (model.demand.mean_rps > 0) {
+      // Azure LLM: repeat every request so the mean rate is mean_rps (time is not compressed).
+      if (!(model.demand.rate_rps > 0)) {
+        return places.demands[tally.models[k]]
+            .Get("trace")
+            .Get("mean_rps")
+            .Error(fmt::format("the trace gives this model no request, so no repetition reaches "
+                               "{} requests/s; pick another group or a poisson demand",
+                               model.demand.mean_rps));
+      }
+      model.demand.repeat = model.demand.mean_rps / model.demand.rate_rps;
+      model.demand.rate_rps = model.demand.mean_rps;
+    }
     if (model.demand.inputs_from_trace) {
       RETURN_IF_ERROR(
           SetInputsFromTrace(model, tally.inputs[k], trace, places.demands[tally.models[k]]));

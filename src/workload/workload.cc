@@ -9,6 +9,7 @@
 
 #include "fmt/core.h"
 #include "fmt/ranges.h"
+#include "internal/tenants.h"
 #include "internal/trace_summary.h"
 #include "tessera/base/csv.h"
 #include "tessera/base/status.h"
@@ -241,6 +242,13 @@ absl::Status ReadTraceKey(const YamlView& view, const TraceSpec& trace,
   RETURN_IF_ERROR(CheckFormatKey(view, "function", functions, "azure-functions"));
   RETURN_IF_ERROR(CheckFormatKey(view, "model", csv, "csv"));
   RETURN_IF_ERROR(CheckFormatKey(view, "inputs_from_trace", !functions, "azure-llm and csv"));
+  if (functions && view.Has("split")) {
+    if (!view.Has("function")) return absl::OkStatus();
+    return view.Get("function")
+        .Error(
+            "a split model replays a group of the trace's functions; give function or split, not "
+            "both");
+  }
   if (functions) {
     ASSIGN_OR_RETURN(demand.trace_key, view.Get("function").String());
     if (demand.trace_key.size() < kMinFunctionKey) {
@@ -259,17 +267,61 @@ absl::Status ReadTraceKey(const YamlView& view, const TraceSpec& trace,
   return absl::OkStatus();
 }
 
+// `split: {of, index}`, for azure-functions and azure-llm traces.
+absl::Status ReadSplit(const YamlView& view, Demand& demand) {
+  RETURN_IF_ERROR(view.CheckKeys({"of", "index"}));
+  ASSIGN_OR_RETURN(int64_t of, view.Get("of").Int());
+  if (of < 1 || of > 1'000'000) {
+    return view.Get("of").Error(
+        fmt::format("{} groups: give the number of groups, an integer >= 1", of));
+  }
+  ASSIGN_OR_RETURN(int64_t index, view.Get("index").Int());
+  if (index < 0 || index >= of) {
+    return view.Get("index").Error(fmt::format(
+        "group {} does not exist; groups are numbered 0..{} (0 <= index < of)", index, of - 1));
+  }
+  demand.split_of = static_cast<int>(of);
+  demand.split_index = static_cast<int>(index);
+  return absl::OkStatus();
+}
+
+// `scale` or `mean_rps` (azure-functions and azure-llm; a CSV trace's scale compresses the time
+// all of its models share, and its rows are not repeated).
+absl::Status ReadScale(const YamlView& view, TraceSpec::Format format, Demand& demand) {
+  if (view.Has("mean_rps") && format == TraceSpec::Format::kCsv) {
+    return view.Get("mean_rps")
+        .Error(
+            "applies to azure-functions and azure-llm traces only: the scale of a csv trace "
+            "compresses its time and is shared by all its models; give scale instead");
+  }
+  if (view.Has("mean_rps") && view.Has("scale")) {
+    return view.Get("mean_rps")
+        .Error(
+            "give scale or mean_rps, not both: mean_rps sets the scale that gives this mean rate");
+  }
+  if (view.Has("scale")) {
+    ASSIGN_OR_RETURN(demand.scale, view.Get("scale").PositiveDouble());
+  }
+  if (view.Has("mean_rps")) {
+    ASSIGN_OR_RETURN(demand.mean_rps, view.Get("mean_rps").PositiveDouble());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadTraceDemand(const YamlView& view, std::vector<TraceEntry>& traces,
                              const models::ModelRegistry& registry, Demand& demand) {
-  RETURN_IF_ERROR(view.CheckKeys({"name", "function", "model", "scale", "inputs_from_trace"}));
+  RETURN_IF_ERROR(view.CheckKeys(
+      {"name", "function", "model", "scale", "mean_rps", "split", "inputs_from_trace"}));
   demand.kind = Demand::Kind::kTrace;
   ASSIGN_OR_RETURN(TraceEntry * entry, FindTraceEntry(view.Get("name"), traces));
   entry->used = true;
   demand.trace = entry->spec.name;
+  const TraceSpec::Format format = entry->spec.format;
+  RETURN_IF_ERROR(CheckFormatKey(view, "split", format != TraceSpec::Format::kCsv,
+                                 "azure-functions and azure-llm"));
+  if (view.Has("split")) RETURN_IF_ERROR(ReadSplit(view.Get("split"), demand));
   RETURN_IF_ERROR(ReadTraceKey(view, entry->spec, registry, demand));
-  if (view.Has("scale")) {
-    ASSIGN_OR_RETURN(demand.scale, view.Get("scale").PositiveDouble());
-  }
+  RETURN_IF_ERROR(ReadScale(view, format, demand));
   if (view.Has("inputs_from_trace")) {
     ASSIGN_OR_RETURN(demand.inputs_from_trace, view.Get("inputs_from_trace").Bool());
   }
@@ -388,19 +440,17 @@ absl::StatusOr<Workload> ParseRoot(const YamlView& root, const std::string& base
                                    const models::ModelRegistry& registry) {
   if (root.IsNull()) {
     return root.Error(
-        "the file is empty; a workload is a mapping with name, models and optionally traces "
-        "(see docs/formats.md)");
+        "the file is empty; a workload is a mapping with name, models and optionally traces and "
+        "tenants (see docs/formats.md)");
   }
-  if (root.Has("tenants")) {
-    return root.Get("tenants").Error(
-        "tenants (continuous learning) are not supported yet; remove the section");
-  }
-  RETURN_IF_ERROR(root.CheckKeys({"name", "models", "traces"}));
+  RETURN_IF_ERROR(root.CheckKeys({"name", "models", "traces", "tenants"}));
   Workload workload;
   internal::WorkloadPlaces places;
   ASSIGN_OR_RETURN(workload.name, root.Get("name").NonEmptyString("the workload's name"));
   ASSIGN_OR_RETURN(std::vector<TraceEntry> traces, ParseTraces(root, base_dir));
   RETURN_IF_ERROR(ParseModels(root, traces, registry, workload, places));
+  ASSIGN_OR_RETURN(workload.tenants,
+                   internal::ParseTenants(root.Get("tenants"), workload, registry));
   for (TraceEntry& entry : traces) {
     workload.traces.push_back(std::move(entry.spec));
     places.traces.push_back(entry.view);
@@ -444,6 +494,7 @@ absl::StatusOr<Workload> WithCsvTrace(const Workload& workload, const std::strin
   }
   ASSIGN_OR_RETURN(Workload replaced,
                    ParseWorkload(text, fmt::format("--trace {}", csv_path), ".", registry));
+  replaced.tenants = workload.tenants;
   for (const WorkloadModel& m : replaced.models) {
     if (!(m.demand.rate_rps > 0)) {
       return absl::InvalidArgumentError(

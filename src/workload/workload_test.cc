@@ -251,14 +251,6 @@ TEST(ParseWorkloadErrorsTest, KeyOfAnotherFormat) {
               "remove it");
 }
 
-TEST(ParseWorkloadErrorsTest, Tenants) {
-  ExpectError(std::string(kHead) +
-                  "  - {model: resnet50, slo_ms: 10, demand: {poisson: {rate_rps: 5}}}\n"
-                  "tenants:\n  - {name: a}\n",
-              "w.yaml:5:3: field tenants: tenants (continuous learning) are not supported yet; "
-              "remove the section");
-}
-
 TEST(ParseWorkloadErrorsTest, MalformedTraceRow) {
   const std::string dir = TestDir();
   const std::string trace = WriteFile(dir, "t.csv", "timestamp_s,model\n1,bert\nsoon,bert\n");
@@ -323,7 +315,7 @@ TEST(ParseWorkloadErrorsTest, EmptyFileAndUnknownKey) {
   ExpectError("", "w.yaml: document: the file is empty");
   ExpectError("name: w\nmodel: []\n",
               "w.yaml:2:1: field model: unknown key 'model'; expected one of: name, models, "
-              "traces");
+              "traces, tenants");
 }
 
 }  // namespace

@@ -28,10 +28,12 @@ std::string DemandString(const Demand& demand) {
     case Demand::Kind::kGamma:
       return fmt::format("gamma {:g} rps cv {:g}", demand.rate_rps, demand.cv);
     case Demand::Kind::kTrace:
-      return fmt::format("trace {}{}{} scale {:g} (mean {:g} rps)", demand.trace,
-                         demand.trace_key.empty() ? "" : ":",
-                         std::string_view(demand.trace_key).substr(0, 8), demand.scale,
-                         demand.rate_rps);
+      return fmt::format(
+          "trace {}{}{}{} scale {:g} (mean {:g} rps)", demand.trace,
+          demand.trace_key.empty() ? "" : ":", std::string_view(demand.trace_key).substr(0, 8),
+          demand.split_of > 0 ? fmt::format(" split {}/{}", demand.split_index, demand.split_of)
+                              : "",
+          demand.scale, demand.rate_rps);
   }
   return "";
 }
@@ -97,6 +99,13 @@ std::string Workload::DebugString() const {
   for (const WorkloadModel& m : models) {
     out += fmt::format("  {} slo {:g} ms, input {}, demand {}\n", m.model, m.slo_ms,
                        InputString(m.input), DemandString(m.demand));
+  }
+  for (const Tenant& t : tenants) {
+    out += fmt::format(
+        "  tenant {}: {}, retrain every {:g} s on {:g} samples (cost x{:g}, batch {}), accuracy "
+        "{:g} - {:g}/window -> {:g}\n",
+        t.name, t.model, t.retraining_window_s, t.retraining_samples, t.training_cost_factor,
+        t.retraining_batch, t.initial_accuracy, t.drift_per_window, t.accuracy_after_retraining);
   }
   return out;
 }

@@ -58,6 +58,8 @@ struct ArrivalOptions {
 
 // The RNG stream id offset of the input-size streams (see the banner).
 inline constexpr uint64_t kInputStreamBase = uint64_t{1} << 32;
+// The RNG stream id offset of an Azure LLM trace's `repeat` coin flips (one stream per model).
+inline constexpr uint64_t kRepeatStreamBase = uint64_t{2} << 32;
 
 // One source per model with a Poisson or Gamma demand (in model order), then one per trace spec in
 // use (in `workload.traces` order; a trace drives all of its models, merged in time order, ties by

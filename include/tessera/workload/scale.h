@@ -14,9 +14,9 @@
 namespace tessera::workload {
 
 // `workload` with every model's rate multiplied by `k`: Poisson and Gamma `rate_rps` (a Gamma
-// keeps its cv); a trace demand's `scale` and its loader-filled mean `rate_rps` (Azure Functions
-// multiplies each minute's count; Azure LLM and CSV traces compress time, so they end k times
-// sooner). Input distributions, SLOs and traces are unchanged; k = 1 gives the workload back.
+// keeps its cv); a trace demand's `scale`, `mean_rps` and loader-filled mean `rate_rps` (Azure
+// Functions multiplies each minute's count; Azure LLM and CSV traces compress time, so they end k
+// times sooner). Input distributions, SLOs and traces are unchanged; k = 1 gives the workload back.
 // InvalidArgument unless k is finite and positive.
 absl::StatusOr<Workload> ScaleRates(const Workload& workload, double k);
 

@@ -4,8 +4,9 @@
 // A workload YAML file (docs/formats.md, "Workload") lists models and, per model, an SLO, an
 // input-size distribution and a demand: Poisson arrivals at a rate, Gamma-renewal arrivals with a
 // coefficient of variation, or a trace (declared once under `traces:` and referred to by name, with
-// the mapping from the trace's entities to this model). A `tenants:` section for continuous
-// learning comes later; the loader rejects it today with a message that says so.
+// the mapping from the trace's entities to this model). A `tenants:` section declares
+// continuous-learning tenants: each serves one of the models and retrains it every retraining
+// window (tessera/adapt).
 //
 // Loading reads every trace in use once, streaming (memory does not grow with the trace): it checks
 // the rows, resolves Azure Functions keys, fills each trace demand's mean rate and, where inputs
@@ -75,7 +76,8 @@ struct Demand {
   double cv = 1.0;      // kGamma: coefficient of variation of inter-arrival times
   std::string trace{};  // kTrace: the TraceSpec name
   // kTrace, Azure Functions: the HashFunction whose per-minute counts drive this model (the file
-  // may give a unique prefix of at least 8 characters; the loader stores the full value).
+  // may give a unique prefix of at least 8 characters; the loader stores the full value); empty
+  // with a split.
   // CSV: the canonical model name of the trace rows that drive this model (default: this model).
   // Azure LLM: empty (every request of the trace drives this model).
   std::string trace_key{};
@@ -86,6 +88,24 @@ struct Demand {
   // Azure LLM (ContextTokens) and CSV (input_size): take input sizes from the trace; the loader
   // then sets the model's `input` to the trace's empirical distribution.
   bool inputs_from_trace = false;
+  // kTrace, Azure Functions or Azure LLM: drive this model with group `split_index` (0-based) of
+  // `split_of` groups only (0 = no split). Azure Functions: the file's functions sorted by
+  // HashFunction and dealt round-robin (function j in that order goes to group j mod split_of); the
+  // model's per-minute counts are the sums over its group (then `scale` applies). Excludes
+  // `trace_key`. Azure LLM: row j of the file (0-based, in file order) goes to group j mod
+  // split_of; the group's rows keep their times (so the rate is that of the group's rows over the
+  // whole trace's span). The groups of a split add up to the whole trace.
+  int split_of = 0;
+  int split_index = 0;
+  // kTrace: when positive, the loader makes the mean rate over the replayed part this
+  // (`rate_rps` = mean_rps; the file may not give both `scale` and `mean_rps`): Azure Functions
+  // through `scale`; Azure LLM through `repeat`, leaving the trace's time as it is (its scale
+  // compresses time and is shared by all of its models). Not for CSV traces.
+  double mean_rps = 0;
+  // kTrace, Azure LLM: every request of the trace that drives this model stands for `repeat`
+  // requests arriving at its time (the fractional part by a coin flip per request, from the
+  // model's own random stream). Set by the loader from `mean_rps`; 1 otherwise.
+  double repeat = 1.0;
   bool operator==(const Demand&) const = default;
 };
 
@@ -97,14 +117,37 @@ struct WorkloadModel {
   bool operator==(const WorkloadModel&) const = default;
 };
 
+// A continuous-learning tenant (MIGRator, Ekya): it serves `model` (one of the workload's models,
+// with that model's SLO, inputs and demand) and, every `retraining_window_s` seconds from time 0,
+// gets a new retraining job on the data of the window just ended. Accuracy (of the served model)
+// starts at `initial_accuracy`; at every window boundary data drift costs `drift_per_window`
+// (floored at 0); a retraining job that finishes sets it to `accuracy_after_retraining` at the
+// moment it finishes. A job not finished by the end of its window is abandoned (its data is stale).
+// The job's work, an assumption stated in the file: `retraining_samples` samples, each costing
+// `training_cost_factor` times the per-sample inference time at batch `retraining_batch` on the
+// partition that runs it (forward + backward ~ 3x forward).
+struct Tenant {
+  std::string name{};
+  std::string model{};  // canonical name of a model in Workload::models; one tenant per model
+  double retraining_window_s = 0;
+  double retraining_samples = 0;
+  double training_cost_factor = 3.0;
+  int retraining_batch = 32;
+  double initial_accuracy = 0;           // in (0, 1]
+  double drift_per_window = 0;           // in [0, 1]
+  double accuracy_after_retraining = 0;  // in (0, 1]
+  bool operator==(const Tenant&) const = default;
+};
+
 struct Workload {
   std::string name{};
   std::vector<WorkloadModel> models{};
   std::vector<TraceSpec> traces{};
+  std::vector<Tenant> tenants{};  // empty: no continuous learning
   // Index of `model` in `models`, or -1.
   int ModelIndex(std::string_view model) const;
   const TraceSpec* FindTrace(std::string_view name) const;
-  // One line per model: name, SLO, input, demand.
+  // One line per model (name, SLO, input, demand), then one per tenant.
   std::string DebugString() const;
   bool operator==(const Workload&) const = default;
 };
@@ -121,7 +164,7 @@ absl::StatusOr<Workload> ParseWorkload(std::string_view yaml_text, const std::st
                                        const std::string& base_dir,
                                        const models::ModelRegistry& registry);
 
-// The same models and SLOs with every model's demand replaced by a plain CSV trace
+// The same models, SLOs and tenants with every model's demand replaced by a plain CSV trace
 // (`timestamp_s,model[,input_size]`, rows matched by model name): input sizes come from its
 // input_size column when it has one. The trace is read and checked as a workload's traces are;
 // InvalidArgument names a model the trace has no rows for.

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "tessera/base/csv.h"
 #include "tessera/models/registry.h"
+#include "tessera/workload/workload.h"
 
 namespace tessera::workload::internal {
 
@@ -24,10 +25,28 @@ namespace tessera::workload::internal {
 struct FunctionRow {
   std::string function;  // HashFunction
   std::vector<int64_t> counts;
+  int functions = 1;  // how many functions' counts are summed (a split group's size)
 };
 
-// The rows whose HashFunction starts with each key: result[i] holds the matches of keys[i] (more
-// than one when a prefix is ambiguous). Detects the real10 and sampled100 layouts from the header.
+// What drives one model: the function whose HashFunction starts with `key`, or (split_of > 0,
+// `key` empty) group `split_index` of `split_of`: the file's functions sorted by HashFunction (ties
+// in file order) and dealt round-robin, function j in that order to group j mod split_of.
+struct FunctionSelector {
+  std::string key;
+  int split_of = 0;
+  int split_index = 0;
+};
+
+// For each selector, result[i]: a key's matching rows (more than one when a prefix is ambiguous,
+// none when unknown), or for a split exactly one row (`function` empty) whose counts are the sums
+// over the group's functions, and whose `functions` says how many there are. A split costs one
+// more pass over the file, reading only names (memory: the names, then one rank per function);
+// otherwise memory holds the chosen minutes of each match. Detects the real10 and sampled100
+// layouts from the header.
+absl::StatusOr<std::vector<std::vector<FunctionRow>>> ReadFunctionSelections(
+    const std::string& path, const std::vector<FunctionSelector>& selectors, int first_minute,
+    int last_minute);
+// ReadFunctionSelections with keys only.
 absl::StatusOr<std::vector<std::vector<FunctionRow>>> ReadFunctionRows(
     const std::string& path, const std::vector<std::string>& keys, int first_minute,
     int last_minute);
@@ -58,6 +77,10 @@ class LlmTraceReader {
   std::optional<int64_t> first_ns_;
   int64_t last_ns_ = 0;
 };
+
+// Whether row `row_index` (0-based, in file order) of an Azure LLM trace drives a model with
+// `demand`: always without a split, else when row_index mod split_of is split_index.
+bool InSplit(const Demand& demand, int64_t row_index);
 
 // `2023-11-16 18:17:03.9799600` (up to 9 fractional digits) as nanoseconds since 1970-01-01.
 absl::StatusOr<int64_t> ParseTimestampNs(std::string_view text);
