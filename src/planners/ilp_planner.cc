@@ -22,11 +22,11 @@
 #include <utility>
 #include <vector>
 
-#include "coin/Cbc_C_Interface.h"
 #include "fmt/core.h"
 #include "fmt/ranges.h"
 #include "internal/makers.h"
 #include "internal/mig_candidates.h"
+#include "internal/mip.h"
 #include "internal/simulated_capacity.h"
 #include "tessera/base/status.h"
 #include "tessera/planners/common.h"
@@ -50,75 +50,6 @@ struct ModelOptions {
   std::unique_ptr<CapacityCache> cache;
   std::vector<Configuration> all;  // every acceptable configuration, for pooled downsizing
 };
-
-// A column-major integer program: min c'x, row bounds, x >= 0 integer.
-struct Program {
-  std::vector<int> start = {0};
-  std::vector<int> index;
-  std::vector<double> value, cost, upper, row_lower, row_upper;
-  int AddRow(double lower, double upper_bound) {
-    row_lower.push_back(lower);
-    row_upper.push_back(upper_bound);
-    return static_cast<int>(row_lower.size()) - 1;
-  }
-  int AddColumn(double c, double ub, const std::vector<std::pair<int, double>>& entries) {
-    for (const auto& [row, v] : entries) {
-      index.push_back(row);
-      value.push_back(v);
-    }
-    start.push_back(static_cast<int>(index.size()));
-    cost.push_back(c);
-    upper.push_back(ub);
-    return static_cast<int>(cost.size()) - 1;
-  }
-};
-
-struct Solution {
-  bool found = false;
-  bool optimal = false;
-  bool infeasible = false;
-  double objective = 0;
-  double bound = 0;  // the best possible objective when stopped
-  std::vector<double> x;
-};
-
-// `gap`: stop once the best solution is within this much of the best bound.
-Solution Solve(const Program& p, double time_limit_s, double gap) {
-  std::unique_ptr<Cbc_Model, void (*)(Cbc_Model*)> model(Cbc_newModel(), Cbc_deleteModel);
-  int columns = static_cast<int>(p.cost.size());
-  std::vector<double> lower(columns, 0.0);
-  Cbc_loadProblem(model.get(), columns, static_cast<int>(p.row_lower.size()), p.start.data(),
-                  p.index.data(), p.value.data(), lower.data(), p.upper.data(), p.cost.data(),
-                  p.row_lower.data(), p.row_upper.data());
-  for (int c = 0; c < columns; ++c) Cbc_setInteger(model.get(), c);
-  Cbc_setLogLevel(model.get(), 0);
-  Cbc_setMaximumSeconds(model.get(), time_limit_s);
-  Cbc_setParameter(model.get(), "threads", "1");
-  Cbc_setAllowableGap(model.get(), gap);
-  Cbc_solve(model.get());
-  Solution s;
-  s.optimal = Cbc_isProvenOptimal(model.get());
-  s.infeasible = Cbc_isProvenInfeasible(model.get());
-  s.found = !s.infeasible && Cbc_numberSavedSolutions(model.get()) > 0;
-  if (s.found || s.optimal) {
-    s.found = true;
-    const double* x = Cbc_getColSolution(model.get());
-    s.x.assign(x, x + columns);
-    for (double& v : s.x) v = std::round(v);
-    s.objective = Cbc_getObjValue(model.get());
-    s.bound = Cbc_getBestPossibleObjValue(model.get());
-  }
-  return s;
-}
-
-// The GPU cuts: maximal placeable multisets of the space's profiles.
-std::vector<hw::Multiset> Cuts(const hw::LayoutSpace& space) {
-  std::vector<hw::Multiset> cuts;
-  for (const hw::Multiset& m : space.Multisets()) {
-    if (space.IsMaximal(m)) cuts.push_back(m);
-  }
-  return cuts;
-}
 
 // The cut columns and profile-supply rows of a program; returns the cut columns' indices. Supply
 // row k (for space.profiles()[k]) is `supply_row0 + k`.
@@ -186,7 +117,7 @@ absl::StatusOr<std::vector<hw::PlacedLayout>> PackExactly(const hw::LayoutSpace&
     }
     columns.push_back(p.AddColumn(1.0, 1e30, entries));
   }
-  Solution s = Solve(p, time_limit_s, kIntegerGap);
+  Solution s = Solve(p, {.time_limit_s = time_limit_s, .gap = kIntegerGap});
   if (!s.found)
     return absl::InternalError("the exact packing of fixed instances found no solution");
   std::vector<int> counts;
@@ -244,7 +175,7 @@ class IlpPlanner : public Planner {
 
     // The program.
     const std::vector<int>& profiles = space.profiles();
-    std::vector<hw::Multiset> cuts = Cuts(space);
+    std::vector<hw::Multiset> cuts = MaximalMultisets(space);
     const CostFn share = CostVariants(*gpu)[1].second;
     double total_share_bound = 0;
     Program p;
@@ -274,7 +205,7 @@ class IlpPlanner : public Planner {
     double eps = kTieBreakWeight / std::max(total_share_bound, 1.0);
     for (const XColumn& x : xs) p.cost[x.column] *= eps;
 
-    Solution s = Solve(p, options.time_limit_s, kProvingGap);
+    Solution s = Solve(p, {.time_limit_s = options.time_limit_s, .gap = kProvingGap});
     if (!s.found) {
       return MarkInfeasible(
           std::move(result),

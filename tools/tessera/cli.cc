@@ -12,6 +12,8 @@ void AddGenerateCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
 void AddInterferenceCommands(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera apply` (apply_command.cc): MIG transitions from the current layouts to a plan's.
 void AddApplyCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera adapt` (adapt_command.cc): adaptation policies over a workload's traces.
+void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
 int ReportError(const absl::Status& status, std::ostream& err) {
   err << "tessera: error: " << status.message() << "\n";
@@ -44,6 +46,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddGenerateCommands(app, out, err, exit_code);
   AddInterferenceCommands(app, out, err, exit_code);
   AddApplyCommand(app, out, err, exit_code);
+  AddAdaptCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name
