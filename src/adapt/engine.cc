@@ -16,7 +16,7 @@ absl::Status AdaptOptions::Validate() const {
     return absl::InvalidArgumentError(fmt::format("adaptation option {}: {}", field, what));
   };
   if (!(duration_s > 0) || duration_s > 9e6) return bad("duration_s", "must be in (0, 9e6] s");
-  if (!(window_s > 0)) return bad("window_s", "must be positive");
+  if (!(window_s >= 1e-3)) return bad("window_s", "must be at least 0.001 s");
   if (window_s > duration_s) return bad("window_s", "must not exceed the duration");
   if (duration_s / window_s > 1e7) return bad("window_s", "gives more than 10 million windows");
   if (!(ewma_alpha > 0 && ewma_alpha <= 1)) return bad("ewma_alpha", "must be in (0, 1]");
@@ -25,8 +25,12 @@ absl::Status AdaptOptions::Validate() const {
 
 namespace {
 
+// Whole windows, plus a last shorter one when the remainder is at least 1% of a window (a thinner
+// remainder joins the last window).
 int WindowCount(const AdaptOptions& options) {
-  return static_cast<int>(std::ceil(options.duration_s / options.window_s - 1e-9));
+  const int whole = static_cast<int>(std::floor(options.duration_s / options.window_s + 1e-9));
+  const double rest = options.duration_s - whole * options.window_s;
+  return std::max(1, rest > 0.01 * options.window_s ? whole + 1 : whole);
 }
 
 absl::Status CheckContext(const PolicyContext& context) {
@@ -81,7 +85,8 @@ struct TenantState {
   double remaining = 0;
   double next_boundary_s = 1e300;
   double ewma = 0, previous_ewma = 0, observed = 0;
-  double accuracy_time = 0;  // integral of accuracy over time
+  double accuracy_time = 0;   // integral of accuracy over time
+  double capacity_carry = 0;  // a fraction of a request's capacity, carried while saturated
 };
 
 }  // namespace
@@ -123,10 +128,18 @@ absl::StatusOr<AdaptResult> RunAdaptation(const PolicyContext& context, Policy& 
     TenantState& s = state[t];
     s.ewma = s.previous_ewma = s.observed = context.workload->models[info.model].demand.rate_rps;
     for (int w = 0; w < windows; ++w) {
-      const double length = std::min(options.window_s, options.duration_s - w * options.window_s);
+      const double t0 = w * options.window_s;
+      const double length = (w == windows - 1 ? options.duration_s : t0 + options.window_s) - t0;
       peak[t] = std::max(peak[t], counts[w][t] / length);
     }
     if (info.retrains) {
+      const double ratio = info.spec.retraining_window_s / options.window_s;
+      if (std::abs(ratio - std::round(ratio)) > 1e-6 * ratio) {
+        return absl::InvalidArgumentError(fmt::format(
+            "tenant {}: its retraining window ({} s) is not a whole number of decision windows "
+            "({} s); pick a decision window that divides it",
+            info.name, info.spec.retraining_window_s, options.window_s));
+      }
       s.accuracy = info.spec.initial_accuracy;
       s.remaining = info.spec.retraining_samples;
       s.next_boundary_s = info.spec.retraining_window_s;
@@ -139,7 +152,7 @@ absl::StatusOr<AdaptResult> RunAdaptation(const PolicyContext& context, Policy& 
   std::vector<TimedSlot> stopping;  // old slots still serving until their stop time
   for (int w = 0; w < windows; ++w) {
     const double t0 = w * options.window_s;
-    const double t1 = std::min(t0 + options.window_s, options.duration_s);
+    const double t1 = w == windows - 1 ? options.duration_s : t0 + options.window_s;
     const double length = t1 - t0;
     // Retraining windows that began: drift, and a new job (an unfinished one is abandoned).
     for (int t = 0; t < tenants; ++t) {
@@ -224,10 +237,13 @@ absl::StatusOr<AdaptResult> RunAdaptation(const PolicyContext& context, Policy& 
       TenantResult& r = result.tenants[t];
       const TenantInfo& info = book.tenants()[t];
       const int64_t arrived = counts[w][t];
-      const int64_t can_serve = static_cast<int64_t>(std::floor(capacity[t] + 1e-9));
+      // Whole requests: a saturated tenant carries the fraction of a request to the next window.
+      const double offered = capacity[t] + s.capacity_carry;
+      const int64_t can_serve = static_cast<int64_t>(std::floor(offered + 1e-9));
       const int64_t within = std::min(arrived, can_serve);
       const int64_t late =
           std::min(static_cast<int64_t>(std::llround(s.backlog)), can_serve - within);
+      s.capacity_carry = within + late == can_serve ? std::max(0.0, offered - can_serve) : 0.0;
       s.backlog += static_cast<double>(arrived - within - late);
       r.arrivals += arrived;
       r.within_slo += within;
@@ -340,7 +356,7 @@ nlohmann::ordered_json AdaptResultToJson(const AdaptResult& r) {
 
 std::string AdaptResultToText(const AdaptResult& r) {
   std::string out = fmt::format(
-      "policy {}: {:.0f} s in {:.0f} s windows on up to {} GPUs\n"
+      "policy {}: {:g} s in {:g} s windows on up to {} GPUs\n"
       "  accuracy-weighted goodput {:.1f} req/s   goodput {:.1f} req/s   SLO attainment {:.2f}%\n"
       "  requests {} = {} within SLO + {} late + {} still queued; lost {}\n"
       "  GPU-hours {:.3f}   reconfigurations {}   MIG operations {}   process starts {}   "

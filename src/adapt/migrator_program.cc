@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "internal/valuation.h"
 #include "planners/internal/mip.h"  // MaximalMultisets
 #include "tessera/base/status.h"
 #include "tessera/hw/transition.h"
@@ -37,27 +38,16 @@ double TransitionS(const hw::GpuModel& gpu, const TransitionCosts& costs, const 
   return destroys * costs.mig_destroy_s + creates * costs.mig_create_s;
 }
 
-// V_t: the accuracy-weighted requests one retraining sample is worth now. A finished job lifts
-// accuracy by `gain` for the rest of the retraining window, so the job is worth gain x forecast x
-// (time left after it could finish at the earliest) and each sample its share of that. The earliest
-// finish takes every GPU at the tenant's best layout, so the value falls to 0 continuously as the
-// job becomes impossible to finish in time.
-double RetrainSampleValue(const TenantView& view, const TenantInfo& info,
-                          const std::vector<double>& rates, const std::vector<hw::Multiset>& cuts,
+// The fastest a tenant can retrain: every GPU at the layout with the most retraining samples/s.
+double FastestRetrainRate(const std::vector<double>& rates, const std::vector<hw::Multiset>& cuts,
                           const std::vector<int>& profile_index, int gpus) {
-  if (!info.retrains || view.retrain_remaining <= 0 || view.forecast_rps <= 0) return 0;
-  double gain = info.spec.accuracy_after_retraining - view.accuracy;
-  if (gain <= 0 || view.retrain_window_left_s <= 0) return 0;
   double best = 0;
   for (const hw::Multiset& cut : cuts) {
     double rate = 0;
     for (size_t k = 0; k < profile_index.size(); ++k) rate += cut[profile_index[k]] * rates[k];
     best = std::max(best, rate);
   }
-  if (best <= 0) return 0;
-  double earliest_finish_s = view.retrain_remaining / (gpus * best);
-  double useful_s = std::max(0.0, view.retrain_window_left_s - earliest_finish_s);
-  return gain * view.forecast_rps * useful_s / view.retrain_remaining;
+  return gpus * best;
 }
 
 }  // namespace
@@ -87,8 +77,9 @@ WindowProgram WindowProgram::Build(const PolicyContext& context, const Observati
     d.retrain_s = std::clamp(view.retrain_window_left_s, 0.0, horizon_s);
     d.startup_s = std::min(book.StartupS(t), d.inference_s);
     d.retrain_startup_s = std::min(book.StartupS(t), d.retrain_s);
-    d.sample_value = RetrainSampleValue(view, book.tenants()[t], d.samples_per_s, cuts,
-                                        w.profile_index_, context.gpus);
+    d.sample_value = RetrainSampleValue(
+        view, book.tenants()[t],
+        FastestRetrainRate(d.samples_per_s, cuts, w.profile_index_, context.gpus));
     w.tenants_.push_back(std::move(d));
   }
   const int cells = w.profiles() * w.tenants() * kRoles;

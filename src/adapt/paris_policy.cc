@@ -25,8 +25,10 @@ class ParisPolicy : public Policy {
   // Poisson p99 of the mean rate, retraining for a job finished in 80% of its window. The counts
   // are packed (MigPacker); while they need more GPUs than the run has, one instance is taken from
   // the kind with the most capacity against its need (never the last of a kind), and when every
-  // kind is down to one, the kind on the largest profile moves to a smaller one; free slices left
-  // on the GPUs get the largest instance that fits, for retraining, in turn. Fixed for the run.
+  // kind is down to one, the kind on the largest profile moves to a smaller one, and when no kind
+  // can shrink further, retraining kinds (then inference kinds with the least need) are dropped;
+  // free slices left on the GPUs get the largest instance that fits, for retraining, in turn.
+  // Fixed for the run.
   Allocation Size(const Observation& obs) const {
     const PerfBook& book = *context_.book;
     const hw::GpuModel& gpu = *context_.gpu;
@@ -56,6 +58,7 @@ class ParisPolicy : public Policy {
           const double per_slice = kind.Each(book) / gpu.profiles[p].compute_slices;
           if (per_slice > best) best = per_slice;
         }
+        if (best <= 0) continue;  // no profile serves (or trains) it
         kind.profile = -1;
         for (int p : space.profiles()) {
           Kind k = kind;
@@ -65,7 +68,6 @@ class ParisPolicy : public Policy {
             break;
           }
         }
-        if (kind.profile < 0) continue;  // no profile serves (or trains) it
         kind.need = role == Role::kInference
                         ? planners::InflatedRate(obs.tenants[t].mean_rps, rate_rule)
                         : info.spec.retraining_samples / (0.8 * info.spec.retraining_window_s);
@@ -114,7 +116,23 @@ class ParisPolicy : public Policy {
             smaller = next;
           }
         }
-        if (largest == nullptr) break;
+        if (largest == nullptr) {
+          // Even the smallest instances do not fit: drop a kind, retraining before inference and
+          // the least need first.
+          auto drop = kinds.end();
+          for (auto k = kinds.begin(); k != kinds.end(); ++k) {
+            if (drop == kinds.end() ||
+                (k->role == Role::kRetraining) > (drop->role == Role::kRetraining) ||
+                ((k->role == drop->role) && k->need < drop->need)) {
+              drop = k;
+            }
+          }
+          if (drop == kinds.end()) break;
+          counts[drop->profile] -= drop->count;
+          kinds.erase(drop);
+          packing = packer.Pack(counts);
+          continue;
+        }
         --counts[largest->profile];
         ++counts[smaller];
         largest->profile = smaller;

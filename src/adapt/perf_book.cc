@@ -23,6 +23,15 @@ absl::StatusOr<StartupCosts> StartupCosts::Load(const std::string& path) {
     ASSIGN_OR_RETURN(int64_t batch, row.Int("batch"));
     if (batch != 32) continue;
     ASSIGN_OR_RETURN(std::string_view model, row.Text("model"));
+    if (reader.ColumnIndex("gpu")) {
+      ASSIGN_OR_RETURN(std::string_view gpu, row.Text("gpu"));
+      if (!costs.gpu.empty() && costs.gpu != gpu) {
+        return row.Error("gpu", fmt::format("is {}, but the file's first row is for {}; keep one "
+                                            "GPU per startup-costs file",
+                                            gpu, costs.gpu));
+      }
+      costs.gpu = std::string(gpu);
+    }
     double total = 0;
     for (const char* column : {"cuda_context_s", "weights_upload_s", "first_inference_s"}) {
       ASSIGN_OR_RETURN(double seconds, row.Double(column));
@@ -79,7 +88,8 @@ absl::StatusOr<PerfBook> PerfBook::Build(const hw::GpuModel& gpu, const hw::Layo
   book.tenants_ = TenantsOf(workload);
   const int profile_count = static_cast<int>(gpu.profiles.size());
   book.whole_profile_ = -1;
-  for (int p : space.profiles()) {
+  for (int p = 0; p < profile_count; ++p) {
+    if (gpu.profiles[p].is_media_extension()) continue;
     if (book.whole_profile_ < 0 ||
         gpu.profiles[p].compute_slices > gpu.profiles[book.whole_profile_].compute_slices) {
       book.whole_profile_ = p;
@@ -87,6 +97,11 @@ absl::StatusOr<PerfBook> PerfBook::Build(const hw::GpuModel& gpu, const hw::Layo
   }
   if (book.whole_profile_ < 0) {
     return absl::InvalidArgumentError(fmt::format("{} has no MIG profile to plan with", gpu.name));
+  }
+  if (!startup.gpu.empty() && startup.gpu != gpu.name) {
+    book.notes_.push_back(
+        fmt::format("process startup times were measured on {} and are used for {} as they are",
+                    startup.gpu, gpu.name));
   }
   double startup_sum = 0;
   for (const auto& [model, seconds] : startup.seconds) startup_sum += seconds;
@@ -126,6 +141,11 @@ absl::StatusOr<PerfBook> PerfBook::Build(const hw::GpuModel& gpu, const hw::Layo
       if (p == book.whole_profile_) whole.push_back({c.latency_ms, c.batch});
     }
     for (int p : space.profiles()) {
+      if (tenant.retrains && retrain_batch_used[p] == 0) {
+        book.notes_.push_back(
+            fmt::format("{}: cannot retrain on {}: no profiled batch at or below {}", tenant.name,
+                        gpu.profiles[p].name, retrain_batch));
+      }
       if (tenant.retrains && retrain_batch_used[p] > 0 && retrain_batch_used[p] != retrain_batch) {
         book.notes_.push_back(
             fmt::format("{}: retraining on {} timed at batch {} (batch {} not profiled)",

@@ -1,12 +1,13 @@
 // gpulet-autoscale and static-peak: serving-only policies that re-use the gpulet planner.
-//   gpulet-autoscale: every window, when some tenant's forecast moved by more than 10% (and 1
-//   req/s)
-//     from the rates the running plan was made for, or the plan cannot serve a forecast, re-plan
-//     from the forecast rates; the plan's GPU count is the number in use (a GPU is added when the
-//     plan needs more, given back when it needs fewer), at most the run's GPUs.
+//   gpulet-autoscale: every window, when some tenant's rate (the larger of the forecast and the
+//     last window's observed rate) differs from the rate the running plan was made for by more than
+//     10% of that rate plus 1 req/s, or exceeds what the plan serves, re-plan for those rates; the
+//     plan's GPU count is the number in use (a GPU is added when the plan needs more, given back
+//     when it needs fewer), at most the run's GPUs.
 //   static-peak: one plan, made at the first window, for every tenant's peak window rate.
-// A plan the planner cannot make within the GPUs (too much demand) is retried at 0.8x the rates,
-// up to ten times; the policy never plans for more GPUs than the run has.
+// Only the tenants' models are planned. A plan the planner cannot make within the GPUs (too much
+// demand) is retried at 0.8x the rates, up to ten more times; when even that fails, the running
+// plan is kept (an error only at the first window).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -33,10 +34,14 @@ class PlannerPolicy : public Policy {
                             : obs.tenants[t].peak_rps;
     }
     if (planned_ && (!autoscale_ || !NeedsReplan(rates))) return *obs.current;
-    ASSIGN_OR_RETURN(Allocation allocation, PlanFor(rates));
+    absl::StatusOr<Allocation> allocation = PlanFor(rates);
+    if (!allocation.ok()) {
+      if (planned_ && absl::IsResourceExhausted(allocation.status())) return *obs.current;
+      return allocation.status();
+    }
     planned_rates_ = rates;
     planned_ = true;
-    return allocation;
+    return *std::move(allocation);
   }
 
  private:
@@ -58,12 +63,13 @@ class PlannerPolicy : public Policy {
     options.max_gpus = context_.gpus;
     double factor = 1.0;
     for (int attempt = 0; attempt <= 10; ++attempt, factor *= 0.8) {
-      workload::Workload w = *context_.workload;
-      w.tenants.clear();
+      workload::Workload w;
+      w.name = context_.workload->name;
       for (int t = 0; t < context_.book->tenant_count(); ++t) {
-        workload::WorkloadModel& m = w.models[context_.book->tenants()[t].model];
+        workload::WorkloadModel m = context_.workload->models[context_.book->tenants()[t].model];
         m.demand = {.kind = workload::Demand::Kind::kPoisson,
                     .rate_rps = std::max(1e-3, rates[t] * factor)};
+        w.models.push_back(std::move(m));
       }
       ASSIGN_OR_RETURN(
           planners::PlanResult result,

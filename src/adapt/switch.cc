@@ -42,6 +42,9 @@ absl::StatusOr<RunningGpu> SwitchMig(const RunningGpu* old, const GpuAllocation&
     clock += costs.mig_mode_change_s;
     result.changed = true;
   }
+  // Pre-initialization can make an instance ahead only while nothing has to happen first: no
+  // operation of an earlier switch still queued, no mode change, no destroy before its create.
+  bool must_wait = clock > start_s;
   hw::Multiset multiset(gpu.profiles.size(), 0);
   for (const Slot& s : target.slots) ++multiset[s.profile];
   std::vector<hw::Placement> busy;
@@ -52,7 +55,6 @@ absl::StatusOr<RunningGpu> SwitchMig(const RunningGpu* old, const GpuAllocation&
                    hw::PlanTransitionToMultiset(gpu, current, multiset, busy));
   // Run the steps: when each instance is destroyed (stops) and created (exists).
   std::map<hw::Placement, double> destroyed_at, created_at;
-  bool destroyed_any = false;
   for (const hw::TransitionStep& step : plan.steps) {
     switch (step.kind) {
       case hw::TransitionStep::Kind::kDrain:
@@ -60,13 +62,12 @@ absl::StatusOr<RunningGpu> SwitchMig(const RunningGpu* old, const GpuAllocation&
       case hw::TransitionStep::Kind::kDestroy:
         destroyed_at[step.instance] = clock;
         clock += costs.mig_destroy_s;
-        destroyed_any = true;
+        must_wait = true;
         ++result.mig_operations;
         break;
       case hw::TransitionStep::Kind::kCreate:
         clock += costs.mig_create_s;
-        // Pre-initialization can only have made this instance ahead if nothing had to go first.
-        created_at[step.instance] = destroyed_any || !costs.pre_initialize ? clock : start_s;
+        created_at[step.instance] = must_wait || !costs.pre_initialize ? clock : start_s;
         ++result.mig_operations;
         break;
     }
@@ -98,17 +99,35 @@ absl::StatusOr<RunningGpu> SwitchMig(const RunningGpu* old, const GpuAllocation&
       break;
     }
   }
-  for (size_t i = 0; i < target.slots.size(); ++i) {
-    if (placed[i]) continue;
-    for (size_t k = 0; k < plan.target.instances.size(); ++k) {
-      const hw::Placement& at = plan.target.instances[k];
-      if (taken[k] || at.profile != target.slots[i].profile) continue;
+  // Then the other slots, busy ones first, each on the free instance of its profile that exists
+  // earliest (kept instances before created ones).
+  auto exists_at = [&](const hw::Placement& at) {
+    auto created = created_at.find(at);
+    if (created != created_at.end()) return created->second;
+    auto kept = old_at.find(at);  // an instance an earlier switch may still be creating
+    return kept == old_at.end() ? start_s : std::max(start_s, kept->second->exists_s);
+  };
+  for (bool busy_pass : {true, false}) {
+    for (size_t i = 0; i < target.slots.size(); ++i) {
+      if (placed[i] || (target.slots[i].role != Role::kIdle) != busy_pass) continue;
+      int best = -1;
+      for (size_t k = 0; k < plan.target.instances.size(); ++k) {
+        const hw::Placement& at = plan.target.instances[k];
+        if (taken[k] || at.profile != target.slots[i].profile) continue;
+        if (best < 0 || exists_at(at) < exists_at(plan.target.instances[best])) {
+          best = static_cast<int>(k);
+        }
+      }
+      if (best < 0) {
+        return absl::InternalError(fmt::format("no placement left for a {} slot",
+                                               gpu.profiles[target.slots[i].profile].name));
+      }
+      const hw::Placement& at = plan.target.instances[best];
       TimedSlot fresh;
       fresh.slot = target.slots[i];
       fresh.placement = at;
-      auto created = created_at.find(at);
-      const bool exists_before = created == created_at.end();
-      const double exists_s = exists_before ? start_s : created->second;
+      const double exists_s = exists_at(at);
+      fresh.exists_s = exists_s;
       const bool hidden = costs.pre_initialize && exists_s <= start_s;
       fresh.ready_s = hidden ? start_s : exists_s + StartupOf(fresh.slot, book);
       if (fresh.slot.role != Role::kIdle) {
@@ -116,13 +135,8 @@ absl::StatusOr<RunningGpu> SwitchMig(const RunningGpu* old, const GpuAllocation&
         result.downtime_s += fresh.ready_s - start_s;
         result.changed = true;
       }
-      next.slots[k] = fresh;
-      taken[k] = placed[i] = true;
-      break;
-    }
-    if (!placed[i]) {
-      return absl::InternalError(fmt::format("no placement left for a {} slot",
-                                             gpu.profiles[target.slots[i].profile].name));
+      next.slots[best] = fresh;
+      taken[best] = placed[i] = true;
     }
   }
   // Old slots not kept stop: at their destroy, else at the start (their instance was reassigned).
@@ -167,9 +181,6 @@ RunningGpu SwitchShared(const RunningGpu* old, const GpuAllocation& target, doub
         if (pass == 1) {
           kept.ready_s = std::max(kept.ready_s, clock + costs.sm_resize_s);
           result.downtime_s += costs.sm_resize_s;
-          result.changed = true;
-        }
-        if (was.share != target.slots[i].share || was.rps != target.slots[i].rps) {
           result.changed = true;
         }
         next.slots[i] = kept;
@@ -254,6 +265,21 @@ absl::Status ValidateAllocation(const Allocation& target, const hw::LayoutSpace&
       }
       if (!(s.share > 0 && s.share <= 1)) return bad("share must be in (0, 1]");
       if (!(s.rps >= 0) || !(s.samples_per_s >= 0)) return bad("throughput must be >= 0");
+      // Throughput the PerfBook can vouch for must not exceed it (SM partitions from a planner's
+      // plan carry the planner's own figures).
+      double rps_limit = 1e300, samples_limit = 1e300;
+      if (s.role != Role::kIdle && a.mig && s.profile >= 0 &&
+          s.profile < static_cast<int>(gpu.profiles.size())) {
+        rps_limit = book.InferenceRps(s.tenant, s.profile);
+        samples_limit = book.RetrainSamplesPerS(s.tenant, s.profile);
+      } else if (s.role != Role::kIdle && !a.mig && s.label == "whole") {
+        rps_limit = book.SharedInferenceRps(s.tenant, s.share);
+        samples_limit = book.SharedRetrainSamplesPerS(s.tenant, s.share);
+      }
+      if (s.rps > rps_limit * (1 + 1e-9) + 1e-9 ||
+          s.samples_per_s > samples_limit * (1 + 1e-9) + 1e-9) {
+        return bad("states more throughput than the profiles give its partition");
+      }
       if (a.mig) {
         const std::vector<int>& allowed = space.profiles();
         if (std::find(allowed.begin(), allowed.end(), s.profile) == allowed.end()) {

@@ -10,6 +10,7 @@ namespace tessera::adapt::internal {
 namespace {
 
 constexpr double kQuantum = 0.05;  // of one GPU: the unit shares move by
+constexpr double kMinPart = 0.1;   // the thinnest part a split slice is cut into
 
 // A job of the time-shared policies: one tenant's inference or retraining.
 struct Job {
@@ -32,49 +33,71 @@ double JobValue(const Job& job, const Observation& obs, const PerfBook& book) {
     return InferenceValue(view, EstimatedRps(book, job.tenant, job.share), obs.window_s);
   }
   return RetrainValue(view, book.tenants()[job.tenant],
-                      book.SharedRetrainSamplesPerS(job.tenant, job.share), obs.window_s);
+                      book.SharedRetrainSamplesPerS(job.tenant, job.share), obs.window_s,
+                      obs.max_gpus * book.SharedRetrainSamplesPerS(job.tenant, 1.0));
 }
 
 }  // namespace
 
 Allocation PackShares(const std::vector<std::pair<int, Role>>& jobs,
-                      const std::vector<double>& shares, int gpus, const PerfBook& book) {
+                      const std::vector<double>& shares, int gpus, const PerfBook& book,
+                      const Allocation* previous) {
   struct Piece {
     size_t job;
     double share;
   };
   std::vector<std::vector<Piece>> on(gpus);
   std::vector<double> room(gpus, 1.0);
+  auto place = [&](int g, Piece piece) {
+    on[g].push_back(piece);
+    room[g] -= piece.share;
+  };
   std::vector<Piece> pieces;
   int next_whole = 0;
   for (size_t j = 0; j < jobs.size(); ++j) {
     double share = shares[j];
     // Whole GPUs first, from the last GPU down, so the slices share the first ones.
     while (share >= 1 - 1e-9 && next_whole < gpus) {
-      const int g = gpus - 1 - next_whole++;
-      on[g].push_back({j, 1.0});
-      room[g] = 0;
+      place(gpus - 1 - next_whole++, {j, 1.0});
       share -= 1;
     }
     if (share > 1e-9) pieces.push_back({j, share});
   }
   std::stable_sort(pieces.begin(), pieces.end(),
                    [](const Piece& a, const Piece& b) { return a.share > b.share; });
-  for (Piece piece : pieces) {
+  // Pass 1: a job stays on a GPU where it ran last window when its slice fits there (its process
+  // keeps running).
+  std::vector<bool> placed(pieces.size(), false);
+  for (size_t k = 0; previous != nullptr && k < pieces.size(); ++k) {
+    const auto [tenant, role] = jobs[pieces[k].job];
+    for (int g = 0; g < gpus && g < static_cast<int>(previous->gpus.size()); ++g) {
+      const std::vector<Slot>& was = previous->gpus[g].slots;
+      const bool ran = std::any_of(was.begin(), was.end(), [&](const Slot& s) {
+        return s.tenant == tenant && s.role == role;
+      });
+      if (ran && room[g] + 1e-9 >= pieces[k].share) {
+        place(g, pieces[k]);
+        placed[k] = true;
+        break;
+      }
+    }
+  }
+  // Pass 2: first-fit decreasing; a slice that fits on no single GPU is split over the GPUs with
+  // the most room, in parts of at least kMinPart (a thinner slice of a GPU meets no SLO).
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    if (placed[k]) continue;
+    Piece piece = pieces[k];
     for (int g = 0; g < gpus && piece.share > 1e-9; ++g) {
       if (room[g] + 1e-9 >= piece.share) {
-        on[g].push_back(piece);
-        room[g] -= piece.share;
+        place(g, piece);
         piece.share = 0;
       }
     }
-    // Fits nowhere whole: split it over the GPUs with the most room.
-    while (piece.share > 1e-9) {
+    while (piece.share >= kMinPart) {
       const int g = static_cast<int>(std::max_element(room.begin(), room.end()) - room.begin());
-      if (room[g] <= 1e-9) break;  // shares above the GPUs: the rest is not placed
+      if (room[g] < kMinPart) break;  // what is left of the GPUs is too thin to use
       const double part = std::min(room[g], piece.share);
-      on[g].push_back({piece.job, part});
-      room[g] -= part;
+      place(g, {piece.job, part});
       piece.share -= part;
     }
   }
@@ -111,7 +134,8 @@ std::vector<Job> JobsOf(const Observation& obs, const PerfBook& book) {
   return jobs;
 }
 
-Allocation Pack(const std::vector<Job>& jobs, int gpus, const PerfBook& book) {
+Allocation Pack(const std::vector<Job>& jobs, int gpus, const PerfBook& book,
+                const Allocation* previous) {
   std::vector<std::pair<int, Role>> who;
   std::vector<double> shares;
   for (const Job& job : jobs) {
@@ -119,7 +143,7 @@ Allocation Pack(const std::vector<Job>& jobs, int gpus, const PerfBook& book) {
     who.push_back({job.tenant, job.role});
     shares.push_back(job.share);
   }
-  return PackShares(who, shares, gpus, book);
+  return PackShares(who, shares, gpus, book, previous);
 }
 
 // Ekya (NSDI'22): start from an even split, then let the job whose value grows most from one more
@@ -164,7 +188,7 @@ class EkyaPolicy : public Policy {
       --q[victim];
     }
     for (size_t j = 0; j < jobs.size(); ++j) jobs[j].share = q[j] * kQuantum;
-    return Pack(jobs, context_.gpus, book);
+    return Pack(jobs, context_.gpus, book, obs.current);
   }
 
  private:
@@ -194,7 +218,7 @@ class FairPolicy : public Policy {
       jobs.push_back({t, Role::kInference, inference});
       if (retrains) jobs.push_back({t, Role::kRetraining, each - inference});
     }
-    return Pack(jobs, context_.gpus, book);
+    return Pack(jobs, context_.gpus, book, obs.current);
   }
 
  private:

@@ -1,7 +1,11 @@
 // Trace-driven arrival sources: Azure Functions (per-minute counts), Azure LLM and tessera CSV
 // (one row per request). Each streams its file; see tessera/workload/arrivals.h.
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <queue>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "fmt/core.h"
@@ -209,6 +213,62 @@ class LlmSource : public RowSource {
   std::vector<RngStream> repeat_rng_;  // per target: the coin flips of `repeat`
 };
 
+// Spreads the copies of repeated Azure LLM requests (Demand::repeat) over the mean gap between
+// the model's own rows (repeat / rate_rps seconds), uniformly and independently, so that a row
+// stands for requests arriving until the next one is due rather than a burst at one instant.
+// Arrivals of models without repetition keep their times. Times stay non-decreasing: the inner
+// source's times are, offsets are >= 0, so an arrival can be released once the inner source has
+// passed its time (a heap holds at most about one gap's arrivals).
+class SpreadRepeats : public ArrivalSource {
+ public:
+  SpreadRepeats(std::unique_ptr<ArrivalSource> inner, const std::vector<ModelTarget>& targets,
+                const ArrivalOptions& options)
+      : inner_(std::move(inner)), duration_ns_(SecondsToNs(options.duration_s)) {
+    for (const ModelTarget& target : targets) {
+      if (target.demand.repeat == 1.0 || !(target.demand.rate_rps > 0)) continue;
+      spread_ns_[target.model] = SecondsToNs(target.demand.repeat / target.demand.rate_rps);
+      rng_.emplace(target.model, RngStream(options.seed, kRepeatStreamBase + (uint64_t{1} << 16) +
+                                                             static_cast<uint64_t>(target.model)));
+    }
+  }
+
+  bool Next(Arrival& arrival) override {
+    while (!inner_done_ && (heap_.empty() || heap_.top().time_ns > inner_time_ns_)) {
+      Arrival next;
+      if (!inner_->Next(next)) {
+        inner_done_ = true;
+        break;
+      }
+      inner_time_ns_ = next.time_ns;
+      auto spread = spread_ns_.find(next.model);
+      if (spread != spread_ns_.end()) {
+        next.time_ns += static_cast<int64_t>(rng_.at(next.model).Uniform() *
+                                             static_cast<double>(spread->second));
+      }
+      heap_.push(next);
+    }
+    if (heap_.empty() || heap_.top().time_ns >= duration_ns_) return false;
+    arrival = heap_.top();
+    heap_.pop();
+    return true;
+  }
+  absl::Status status() const override { return inner_->status(); }
+
+ private:
+  struct Later {
+    bool operator()(const Arrival& a, const Arrival& b) const {
+      return std::tie(a.time_ns, a.model, a.input) > std::tie(b.time_ns, b.model, b.input);
+    }
+  };
+  std::unique_ptr<ArrivalSource> inner_;
+  int64_t duration_ns_;
+  std::map<int, int64_t> spread_ns_;  // per repeated model
+  std::map<int, RngStream> rng_;      // per repeated model: the offsets
+  std::priority_queue<Arrival, std::vector<Arrival>, Later> heap_;
+  int64_t inner_time_ns_ = 0;
+  bool inner_done_ = false;
+};
+
 class CsvTraceSource : public RowSource {
  public:
   // keys[i]: the canonical model name of the rows that drive targets[i].
@@ -275,7 +335,13 @@ absl::StatusOr<std::unique_ptr<ArrivalSource>> MakeLlmSource(const TraceSpec& tr
                                                              const ArrivalOptions& options) {
   ASSIGN_OR_RETURN(LlmTraceReader reader, LlmTraceReader::Open(trace.path));
   const double scale = models.front().demand.scale;
-  return std::make_unique<LlmSource>(std::move(reader), trace, std::move(models), options, scale);
+  const bool repeats = std::any_of(models.begin(), models.end(),
+                                   [](const ModelTarget& m) { return m.demand.repeat != 1.0; });
+  const std::vector<ModelTarget> targets = repeats ? models : std::vector<ModelTarget>();
+  std::unique_ptr<ArrivalSource> source =
+      std::make_unique<LlmSource>(std::move(reader), trace, std::move(models), options, scale);
+  if (!repeats) return source;
+  return std::make_unique<SpreadRepeats>(std::move(source), targets, options);
 }
 
 absl::StatusOr<std::unique_ptr<ArrivalSource>> MakeCsvTraceSource(

@@ -172,13 +172,15 @@ absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out) {
     j["pre_initialize"] = f.costs.pre_initialize;
     j["mig_create_s"] = f.costs.mig_create_s;
     j["mig_destroy_s"] = f.costs.mig_destroy_s;
+    j["ewma_alpha"] = f.options.ewma_alpha;
+    j["ilp_time_limit_s"] = f.ilp_time_limit_s;
     j["drift_scale"] = f.drift_scale;
     j["retraining_scale"] = f.retraining_scale;
     for (const adapt::AdaptResult& r : results) j["runs"].push_back(adapt::AdaptResultToJson(r));
     out << j.dump(2) << "\n";
     return absl::OkStatus();
   }
-  out << fmt::format("{} on {} x {}, {:.0f} s in {:.0f} s windows, seed {}{}\n", in->workload.name,
+  out << fmt::format("{} on {} x {}, {:g} s in {:g} s windows, seed {}{}\n", in->workload.name,
                      f.gpus, in->gpu->name, f.options.duration_s, f.options.window_s,
                      f.options.seed, f.costs.pre_initialize ? ", pre-initialization on" : "");
   for (const adapt::AdaptResult& r : results) out << adapt::AdaptResultToText(r);

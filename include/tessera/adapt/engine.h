@@ -1,9 +1,9 @@
 // tessera/adapt/engine.h — running a policy over a trace, window by window: arrivals, queues,
 // transitions and their downtime, retraining and accuracy, and the bill.
 //
-// The engine is a window-level fluid model, not the request-level simulator (tessera/sim): a
-// window is 1 s (MIGRator's grain) to 60 s, SLOs are tens to hundreds of milliseconds, and what
-// decides the result is how much capacity each tenant has in each window and how long
+// The engine is a window-level fluid model, not the request-level simulator (tessera/sim): windows
+// are meant to be 1 s (MIGRator's grain) to 60 s, SLOs are tens to hundreds of milliseconds, and
+// what decides the result is how much capacity each tenant has in each window and how long
 // reconfiguration takes it away. Per window and tenant:
 //   - arrivals are counted exactly from the workload's arrival sources (the same requests the
 //     simulator would see);
@@ -14,10 +14,14 @@
 //     SLO (slot capacities already meet the SLO rule with the batching delay); what capacity is
 //     left serves the backlog of earlier windows, which counts as served late; the rest waits.
 //     Nothing is dropped: after the last window the backlog is served late at the final
-//     allocation's capacity, so every request is accounted for (lost == 0 is checked, not
-//     assumed);
+//     allocation's capacity (or reported as still queued when it serves the tenant nowhere), so
+//     every request is accounted for; `lost` is what the counters fail to account for, 0 by
+//     construction and reported as a check of the bookkeeping. Capacity is whole requests: a
+//     saturated tenant carries the fraction to the next window;
 //   - retraining progresses at the sum of the tenant's retraining slots' samples/s over their
-//     serving seconds; accuracy follows workload::Tenant's rules, and accuracy-weighted goodput
+//     serving seconds (a job that finishes part-way through a window switches accuracy at the
+//     fraction of the window its remaining samples took, as if progress were even over the
+//     window); accuracy follows workload::Tenant's rules, and accuracy-weighted goodput
 //     adds, per request served within SLO, the accuracy of the model at that moment (the
 //     window's time-weighted accuracy).
 // Transitions, at each window's start, per GPU: MIG layout changes follow hw::PlanTransitionTo
@@ -25,8 +29,12 @@
 // drained first, requests rerouted to the tenant's queue, never lost), executed one operation after
 // another at TransitionCosts' durations; a slot whose instance, tenant or role changed starts a new
 // process (PerfBook::StartupS); with pre-initialization that startup is hidden where the instance
-// exists before the switch. Downtime is the instance-seconds during which a slot of the new
-// allocation, or of the old one being replaced, serves nobody.
+// exists before the switch, or is created when nothing has to happen first (no destroy before it,
+// no operation of an earlier switch still queued). Downtime is the instance-seconds, summed over
+// the new allocation's busy slots that start a process or resize, from the window's start until
+// they are ready (an instance destroyed with no replacement adds none; its loss shows in goodput).
+// Reconfigurations count windows with MIG operations, processes started or stopped, GPUs added or
+// given back or SM partitions resized; a time share changing alone is not one.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto policy, MakePolicy("migrator", context));
@@ -47,11 +55,13 @@ namespace tessera::adapt {
 
 struct AdaptOptions {
   double duration_s = 3600;
-  double window_s = 1.0;  // decision window
+  // Decision window. A remainder of the duration under 1% of a window joins the last window; a
+  // tenant's retraining window must be a whole number of decision windows (RunAdaptation checks).
+  double window_s = 1.0;
   uint64_t seed = 1;
   double ewma_alpha = 0.3;  // weight of the newest window in the EWMA
-  // InvalidArgument naming the field (duration or window not positive, window > duration, alpha
-  // outside (0, 1]).
+  // InvalidArgument naming the field (duration not positive, window under 1 ms or above the
+  // duration, alpha outside (0, 1]).
   absl::Status Validate() const;
 };
 

@@ -10,8 +10,9 @@
 //     model's largest input. 0 when none does.
 //   - Inference on a time slice `share` of a whole GPU (no MIG; Ekya, fair): a batch taking
 //     `latency` alone takes `latency / share` of wall time, so the rule is applied to that and the
-//     capacity is `share x batch / latency`. The whole GPU is the GPU's full-GPU MIG profile (7g):
-//     the profiles measure no non-MIG runs.
+//     capacity is `share x batch / latency`. The whole GPU is the GPU's full-GPU MIG profile (7g,
+//     the most compute slices without +me, whatever profiles the run allows MIG policies): the
+//     profiles measure no non-MIG runs.
 //   - Retraining on profile p: `batch / (cost_factor x latency(batch))` samples per second, with
 //   the
 //     tenant's retraining batch (largest profiled batch at or below it when it was not measured).
@@ -19,7 +20,9 @@
 //   - Startup of a new serving or training process on an instance: CUDA context + weight upload +
 //     first (warm-up) inference, from the measured startup costs (data/datasets/h100-sm-partitions/
 //     startup_costs.csv, batch 32 rows). Models not measured there take the mean of the measured
-//     ones (stated in `notes`).
+//     ones (stated in `notes`, as is a GPU other than the one they were measured on, and a
+//     partition a tenant cannot retrain on because no batch at or below its retraining batch was
+//     profiled there).
 //
 // Example:
 //   ASSIGN_OR_RETURN(PerfBook book, PerfBook::Build(gpu, space, profiles, workload, startup));
@@ -44,8 +47,10 @@ namespace tessera::adapt {
 // Measured startup seconds of a new process per model (context + weights + first inference).
 struct StartupCosts {
   std::map<std::string, double> seconds;  // canonical model name -> seconds
+  std::string gpu;                        // where they were measured (the file's gpu column)
   // Loads the startup_costs.csv format (gpu,model,batch,cuda_context_s,weights_upload_s,
-  // first_inference_s,...); rows at batch 32 are used. Errors name file, line and column.
+  // first_inference_s,...); rows at batch 32 are used, all for one GPU. Errors name file, line and
+  // column.
   static absl::StatusOr<StartupCosts> Load(const std::string& path);
   // The default bundled file under the data directory.
   static absl::StatusOr<StartupCosts> LoadDefault();

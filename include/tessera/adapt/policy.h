@@ -6,10 +6,11 @@
 //
 // An allocation is a list of GPUs; each GPU is either in MIG mode, holding one slot per MIG
 // instance (profile, and which tenant's inference or retraining runs on it, or nobody), or not in
-// MIG mode, holding time-sliced slots on the whole GPU (shares summing to at most 1) — Ekya's and
-// Astraea's way — or SM partitions taken from a planner's plan (gpulet). A slot states its own
-// throughput (requests/s within SLO for inference, samples/s for retraining), read from the
-// PerfBook or from the plan, so the engine values every policy's slots the same way it was told.
+// MIG mode, holding time-sliced slots on the whole GPU (label "whole"; shares summing to at most 1
+// per label) — Ekya's and Astraea's way — or SM partitions taken from a planner's plan (gpulet). A
+// slot states its own throughput (requests/s within SLO for inference, samples/s for retraining),
+// read from the PerfBook or from the plan, so the engine values every policy's slots the same way
+// it was told.
 //
 // Policies by name (MakePolicy):
 //   migrator          per window, an integer program (CBC) choosing per GPU a legal MIG layout and
@@ -83,7 +84,7 @@ struct TenantView {
   double observed_rps = 0;  // arrivals per second in the window just ended
   double ewma_rps = 0;      // exponentially weighted mean of observed rates
   double forecast_rps = 0;  // forecast for the coming window (EWMA plus trend; never negative)
-  double peak_rps = 0;      // the run's peak window rate (known in advance; static-peak only)
+  double peak_rps = 0;      // the run's peak window rate (known in advance; static-peak uses it)
   double mean_rps = 0;      // the workload's mean rate over the run (known in advance)
   double backlog = 0;       // requests queued and not yet served
   double accuracy = 0;      // of the model being served now

@@ -103,8 +103,9 @@ struct Demand {
   // compresses time and is shared by all of its models). Not for CSV traces.
   double mean_rps = 0;
   // kTrace, Azure LLM: every request of the trace that drives this model stands for `repeat`
-  // requests arriving at its time (the fractional part by a coin flip per request, from the
-  // model's own random stream). Set by the loader from `mean_rps`; 1 otherwise.
+  // requests (the fractional part by a coin flip per request), spread uniformly over the mean gap
+  // between the model's requests (repeat / rate_rps seconds) after its time, each copy on its own
+  // draw from the model's random streams. Set by the loader from `mean_rps`; 1 otherwise.
   double repeat = 1.0;
   bool operator==(const Demand&) const = default;
 };
@@ -118,8 +119,8 @@ struct WorkloadModel {
 };
 
 // A continuous-learning tenant (MIGRator, Ekya): it serves `model` (one of the workload's models,
-// with that model's SLO, inputs and demand) and, every `retraining_window_s` seconds from time 0,
-// gets a new retraining job on the data of the window just ended. Accuracy (of the served model)
+// with that model's SLO, inputs and demand) and, at time 0 and then every `retraining_window_s`
+// seconds, gets a new retraining job (after time 0, on the data of the window just ended). Accuracy (of the served model)
 // starts at `initial_accuracy`; at every window boundary data drift costs `drift_per_window`
 // (floored at 0); a retraining job that finishes sets it to `accuracy_after_retraining` at the
 // moment it finishes. A job not finished by the end of its window is abandoned (its data is stale).

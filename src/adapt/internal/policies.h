@@ -18,12 +18,14 @@ std::unique_ptr<Policy> MakeParisPolicy(const PolicyContext& context);
 std::unique_ptr<Policy> MakePlannerPolicy(const PolicyContext& context, bool autoscale);
 
 // Time slices of `gpus` whole GPUs for jobs (tenant, role) wanting `shares[j]` GPUs each: shares of
-// a GPU or more take whole GPUs, the rest are placed first-fit decreasing, and a slice that fits on
-// no single GPU is split over the GPUs with the most room (shares beyond the GPUs are dropped).
-// Each GPU gets one slot per job on it (label "whole"), valued with the PerfBook's time-slice
-// figures.
+// a GPU or more take whole GPUs; the rest stay, when they fit, on a GPU where `previous` ran the
+// same job (its process keeps running), then go first-fit decreasing; a slice that fits on no
+// single GPU is split over the GPUs with the most room in parts of at least 0.1 GPU (what cannot be
+// placed so is dropped). Each GPU gets one slot per job on it (label "whole"), valued with the
+// PerfBook's time-slice figures. `previous` may be null.
 Allocation PackShares(const std::vector<std::pair<int, Role>>& jobs,
-                      const std::vector<double>& shares, int gpus, const PerfBook& book);
+                      const std::vector<double>& shares, int gpus, const PerfBook& book,
+                      const Allocation* previous);
 
 }  // namespace tessera::adapt::internal
 

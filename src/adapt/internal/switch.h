@@ -13,8 +13,11 @@
 //     ready sm_resize_s after the start;
 //   - a slot on a kept instance whose tenant or role changes, and a slot on a created instance,
 //     starts a new process: ready StartupS after the instance exists (the start, or the create's
-//     end); with pre_initialize, a process on a kept instance or on an instance created before any
-//     destroy was warmed beforehand and is ready at the start;
+//     end); with pre_initialize, a process on an instance that exists at the start, or on one
+//     created when nothing had to happen first (no operation of an earlier switch still queued, no
+//     MIG mode change, no destroy before it), was warmed beforehand and is ready at the start;
+//   - busy slots are placed before idle ones, each on the free instance of its profile that exists
+//     earliest;
 //   - an old slot that is not kept stops at the start, or, if its instance is destroyed, when the
 //     destroy begins (it is drained just before: its queued requests go back to the tenant's
 //     queue).
@@ -37,6 +40,7 @@ struct TimedSlot {
   double ready_s = 0;
   double stop_s = 1e300;
   hw::Placement placement{};  // MIG GPUs
+  double exists_s = 0;        // MIG GPUs: when the instance's create finished (or finishes)
 };
 
 struct RunningGpu {
@@ -54,6 +58,8 @@ struct SwitchResult {
   int mig_operations = 0;
   int restarts = 0;
   double downtime_s = 0;  // sum over new non-idle slots of (ready - start) where not kept
+  // MIG operations, a process started or stopped, a GPU added or given back, or an SM partition
+  // resized (a time share changing alone is not a reconfiguration).
   bool changed = false;
 };
 
@@ -65,7 +71,9 @@ absl::StatusOr<SwitchResult> Switch(const std::vector<RunningGpu>& running,
 
 // InvalidArgument naming the GPU and slot: more GPUs than `max_gpus`, a MIG GPU whose profiles are
 // outside `space` or do not form a placeable multiset, a shared GPU whose shares per label exceed
-// 1, a share outside (0, 1], a tenant out of range, a negative throughput.
+// 1, a share outside (0, 1], a tenant out of range, a negative throughput, or a MIG or "whole"
+// slot stating more throughput than the PerfBook gives it. (SM-partition slots from a planner's
+// plan carry the planner's figures and labels; their sizes are not checked against the GPU.)
 absl::Status ValidateAllocation(const Allocation& target, const hw::LayoutSpace& space,
                                 const PerfBook& book, int max_gpus);
 

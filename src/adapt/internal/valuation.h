@@ -3,7 +3,8 @@
 // inference capacity is worth its accuracy per request it serves of the window's forecast
 // arrivals, and its retraining work is worth the accuracy the finished job adds to the requests of
 // the rest of its retraining window, spread linearly over the samples left (docs/design.md,
-// "Adaptation"). migrator's integer program optimizes the same two terms.
+// "Adaptation"). migrator's integer program values retraining samples with the same
+// RetrainSampleValue (over its longer horizon).
 #ifndef TESSERA_SRC_ADAPT_INTERNAL_VALUATION_H_
 #define TESSERA_SRC_ADAPT_INTERNAL_VALUATION_H_
 
@@ -13,13 +14,20 @@
 
 namespace tessera::adapt::internal {
 
-// Accuracy-weighted requests one retraining sample is worth now: the accuracy gain times the
-// requests expected in the rest of the retraining window, per sample left. 0 when the tenant does
-// not retrain or has nothing left.
-inline double RetrainSampleValue(const TenantView& view, const TenantInfo& info) {
-  if (!info.retrains || view.retrain_remaining <= 0) return 0;
-  const double gain = std::max(0.0, info.spec.accuracy_after_retraining - view.accuracy);
-  return gain * view.forecast_rps * view.retrain_window_left_s / view.retrain_remaining;
+// Accuracy-weighted requests one retraining sample is worth now. A finished job lifts accuracy by
+// `gain` for the rest of the retraining window, so the job is worth gain x forecast x (the time
+// left after it could finish at the earliest, at `fastest_samples_per_s`: every GPU of the run on
+// it) and each sample left its share of that; the value falls to 0 continuously as the job becomes
+// impossible to finish in time. 0 when the tenant does not retrain, has nothing left, no demand or
+// nothing to gain.
+inline double RetrainSampleValue(const TenantView& view, const TenantInfo& info,
+                                 double fastest_samples_per_s) {
+  if (!info.retrains || view.retrain_remaining <= 0 || view.forecast_rps <= 0) return 0;
+  const double gain = info.spec.accuracy_after_retraining - view.accuracy;
+  if (gain <= 0 || view.retrain_window_left_s <= 0 || fastest_samples_per_s <= 0) return 0;
+  const double earliest_finish_s = view.retrain_remaining / fastest_samples_per_s;
+  const double useful_s = std::max(0.0, view.retrain_window_left_s - earliest_finish_s);
+  return gain * view.forecast_rps * useful_s / view.retrain_remaining;
 }
 
 // The value of serving with `rps` (within SLO) for the window.
@@ -29,8 +37,8 @@ inline double InferenceValue(const TenantView& view, double rps, double window_s
 
 // The value of retraining at `samples_per_s` for the window.
 inline double RetrainValue(const TenantView& view, const TenantInfo& info, double samples_per_s,
-                           double window_s) {
-  return RetrainSampleValue(view, info) *
+                           double window_s, double fastest_samples_per_s) {
+  return RetrainSampleValue(view, info, fastest_samples_per_s) *
          std::min(view.retrain_remaining, samples_per_s * window_s);
 }
 
