@@ -85,6 +85,7 @@ struct TenantState {
   double remaining = 0;
   double next_boundary_s = 1e300;
   double ewma = 0, previous_ewma = 0, observed = 0;
+  double variance = 0;        // exponentially weighted, of observed rates around the EWMA
   double accuracy_time = 0;   // integral of accuracy over time
   double capacity_carry = 0;  // a fraction of a request's capacity, carried while saturated
 };
@@ -177,6 +178,7 @@ absl::StatusOr<AdaptResult> RunAdaptation(const PolicyContext& context, Policy& 
       obs.tenants.push_back({.observed_rps = s.observed,
                              .ewma_rps = s.ewma,
                              .forecast_rps = std::max(0.0, s.ewma + (s.ewma - s.previous_ewma)),
+                             .deviation_rps = std::sqrt(s.variance),
                              .peak_rps = peak[t],
                              .mean_rps = context.workload->models[info.model].demand.rate_rps,
                              .backlog = s.backlog,
@@ -265,7 +267,9 @@ absl::StatusOr<AdaptResult> RunAdaptation(const PolicyContext& context, Policy& 
       s.accuracy_time += mean_accuracy * length;
       s.observed = arrived / length;
       s.previous_ewma = s.ewma;
-      s.ewma = options.ewma_alpha * s.observed + (1 - options.ewma_alpha) * s.ewma;
+      const double miss = s.observed - s.ewma;
+      s.ewma += options.ewma_alpha * miss;
+      s.variance = (1 - options.ewma_alpha) * (s.variance + options.ewma_alpha * miss * miss);
       if (record_windows) {
         record.arrivals_rps.push_back(arrived / length);
         record.within_slo_rps.push_back(within / length);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "internal/valuation.h"
 #include "planners/internal/mip.h"  // MaximalMultisets
@@ -67,6 +68,7 @@ WindowProgram WindowProgram::Build(const PolicyContext& context, const Observati
     TenantData d;
     d.accuracy = view.accuracy;
     d.demand = std::max(0.0, view.forecast_rps) * horizon_s;
+    d.burst = BurstRps(view) * horizon_s;
     d.backlog = std::max(0.0, view.backlog);
     d.remaining = std::max(0.0, view.retrain_remaining);
     for (int p : w.profile_index_) {
@@ -75,8 +77,8 @@ WindowProgram WindowProgram::Build(const PolicyContext& context, const Observati
     }
     d.inference_s = horizon_s;
     d.retrain_s = std::clamp(view.retrain_window_left_s, 0.0, horizon_s);
-    d.startup_s = std::min(book.StartupS(t), d.inference_s);
-    d.retrain_startup_s = std::min(book.StartupS(t), d.retrain_s);
+    d.startup_s = std::min(kRestartCaution * book.StartupS(t), d.inference_s);
+    d.retrain_startup_s = std::min(kRestartCaution * book.StartupS(t), d.retrain_s);
     d.sample_value = RetrainSampleValue(
         view, book.tenants()[t],
         FastestRetrainRate(d.samples_per_s, cuts, w.profile_index_, context.gpus));
@@ -197,7 +199,7 @@ void WindowProgram::SetChangeCosts(int g, const hw::Multiset& layout,
 
 bool WindowProgram::Useful(int k, int t, int r) const {
   const TenantData& d = tenants_[t];
-  if (r == 0) return d.rps[k] > 0 && (d.demand > 0 || d.backlog > 0);
+  if (r == 0) return d.rps[k] > 0 && (d.demand > 0 || d.burst > 0 || d.backlog > 0);
   return d.samples_per_s[k] > 0 && d.sample_value > 0 && d.remaining > 0 && d.retrain_s > 0;
 }
 
@@ -270,11 +272,16 @@ double WindowProgram::Objective(const std::vector<GpuDecision>& decisions) const
   for (int t = 0; t < tenants(); ++t) {
     const TenantData& td = tenants_[t];
     double capacity = std::max(0.0, inference[t]);
-    // served and late share the capacity; the better-paid one takes it first.
-    double first = std::min(td.accuracy >= kLateWeight ? td.demand : td.backlog, capacity);
-    double second = std::min(td.accuracy >= kLateWeight ? td.backlog : td.demand, capacity - first);
-    value +=
-        std::max(td.accuracy, kLateWeight) * first + std::min(td.accuracy, kLateWeight) * second;
+    // served, burst and late share the capacity; the better-paid ones take it first.
+    std::vector<std::pair<double, double>> uses = {{td.accuracy, td.demand},
+                                                   {kBurstWeight * td.accuracy, td.burst},
+                                                   {kLateWeight, td.backlog}};
+    std::sort(uses.begin(), uses.end(), std::greater<>());
+    for (const auto& [weight, most] : uses) {
+      const double used = std::min(most, capacity);
+      value += weight * used;
+      capacity -= used;
+    }
     value += td.sample_value * std::min(td.remaining, std::max(0.0, retraining[t]));
   }
   return value - cost;

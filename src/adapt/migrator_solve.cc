@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "internal/migrator_program.h"
+#include "internal/valuation.h"
 #include "planners/internal/mip.h"
 
 namespace tessera::adapt::internal {
@@ -126,6 +127,9 @@ WindowProgram::Columns WindowProgram::AddColumns(mip::Program& p, const Rows& ro
     const TenantData& td = tenants_[t];
     const int inference = rows.capacity[t * kRoles];
     if (td.demand > 0) p.AddColumn(-td.accuracy, td.demand, {{inference, 1}}, false);
+    if (td.burst > 0) {
+      p.AddColumn(-kBurstWeight * td.accuracy, td.burst, {{inference, 1}}, false);
+    }
     if (td.backlog > 0) p.AddColumn(-kLateWeight, td.backlog, {{inference, 1}}, false);
     if (td.sample_value > 0 && td.remaining > 0) {
       p.AddColumn(-td.sample_value, td.remaining, {{rows.capacity[t * kRoles + 1], 1}}, false);

@@ -88,6 +88,7 @@ class MigratorTest : public ::testing::Test {
       TenantView v;
       v.forecast_rps = u(rng) < 0.15 ? 0 : 1500 * u(rng);
       v.observed_rps = v.ewma_rps = v.forecast_rps;
+      v.deviation_rps = u(rng) < 0.5 ? 0 : 300 * u(rng);
       v.backlog = u(rng) < 0.5 ? 0 : 300 * u(rng);
       v.accuracy = 0.6 + 0.3 * u(rng);
       v.retrains = info.retrains;

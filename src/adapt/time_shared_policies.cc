@@ -196,7 +196,8 @@ class EkyaPolicy : public Policy {
 };
 
 // Astraea-like fairness: each tenant gets gpus / tenants of GPU time; its inference takes the
-// quanta its forecast needs (within the tenant's share), retraining the rest.
+// quanta its forecast, burst allowance (BurstRps) and backlog need (within the tenant's share),
+// retraining the rest.
 class FairPolicy : public Policy {
  public:
   explicit FairPolicy(const PolicyContext& context) : context_(context) {}
@@ -209,7 +210,7 @@ class FairPolicy : public Policy {
     for (int t = 0; t < book.tenant_count(); ++t) {
       const TenantView& view = obs.tenants[t];
       const bool retrains = book.tenants()[t].retrains && view.retrain_remaining > 0;
-      const double need = view.forecast_rps + view.backlog / obs.window_s;
+      const double need = view.forecast_rps + BurstRps(view) + view.backlog / obs.window_s;
       double inference = retrains ? 0 : each;
       while (retrains && inference + kQuantum <= each + 1e-9 &&
              EstimatedRps(book, t, inference) < need) {

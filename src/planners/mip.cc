@@ -1,6 +1,7 @@
 // Mixed-integer programs solved with COIN-OR CBC (internal/mip.h).
 #include "internal/mip.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -50,7 +51,9 @@ Solution Solve(const Program& p, const SolveOptions& options) {
     for (int c = 0; c < columns; ++c) {
       if (!p.integer[c]) continue;
       integer_columns.push_back(c);
-      values.push_back(options.start[c]);
+      // A start outside a column's bounds makes Clp abort (an assertion); clamp it, and CBC
+      // discards a start that is then infeasible.
+      values.push_back(std::clamp(options.start[c], 0.0, p.upper[c]));
     }
     Cbc_setMIPStartI(model.get(), static_cast<int>(integer_columns.size()), integer_columns.data(),
                      values.data());

@@ -84,6 +84,9 @@ struct TenantView {
   double observed_rps = 0;  // arrivals per second in the window just ended
   double ewma_rps = 0;      // exponentially weighted mean of observed rates
   double forecast_rps = 0;  // forecast for the coming window (EWMA plus trend; never negative)
+  // Exponentially weighted standard deviation of observed rates around the EWMA (same weight):
+  // how far a window's arrivals scatter around the forecast.
+  double deviation_rps = 0;
   double peak_rps = 0;      // the run's peak window rate (known in advance; static-peak uses it)
   double mean_rps = 0;      // the workload's mean rate over the run (known in advance)
   double backlog = 0;       // requests queued and not yet served

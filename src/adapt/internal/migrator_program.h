@@ -5,12 +5,13 @@
 // A decision is, per GPU, one of its candidate layouts (the maximal multisets of the space and the
 // current one, less those another candidate dominates) and how many instances of each profile serve
 // each (tenant, role). Its value, over the planning horizon H:
-//   sum_t acc_t served_t + kLateWeight late_t + V_t progress_t
+//   sum_t acc_t served_t + kBurstWeight acc_t burst_t + kLateWeight late_t + V_t progress_t
 //     - sum_g change_cost[g][layout_g] - kNewProcessWeight new_processes,
-// where served_t <= forecast_t H, late_t <= backlog_t, served_t + late_t <= inference capacity,
+// where served_t <= forecast_t H, burst_t <= BurstRps_t H (valuation.h), late_t <= backlog_t,
+// served_t + burst_t + late_t <= inference capacity,
 // progress_t <= remaining_t and <= retraining capacity; capacities are per-slot rates times H less
-// the startup seconds of every new process (hidden by pre-initialization on a kept layout). A
-// process is new when its GPU ran fewer of that (profile, tenant, role) before.
+// kRestartCaution x the startup seconds of every new process (hidden by pre-initialization on a
+// kept layout). A process is new when its GPU ran fewer of that (profile, tenant, role) before.
 //
 // Single-threaded; a WindowProgram is a value built for one decision and refers to the context it
 // was built from.
@@ -35,6 +36,12 @@ namespace tessera::adapt::internal {
 // buys lasts beyond one 1-s window (a program valuing one second only would never pay a MIG change
 // that takes longer than the window).
 inline constexpr double kMinHorizonS = 10;
+// A new process is charged this many times its startup in lost capacity: forecasts at a 1 s grain
+// scatter, so a change that merely pays for itself on the forecast often does not on the arrivals
+// (on cl-hour-llm, 1 s windows, 4 A100s: factor 1 restarts 6,508 processes in the hour and earns
+// 1,651 accuracy-weighted req/s, 3 restarts 4,865 and earns 1,718, 6 restarts 3,667 and earns
+// 1,491; docs/evaluation.md).
+inline constexpr double kRestartCaution = 3;
 // A request served late (from the backlog) is worth this much; it earns no accuracy-weighted
 // goodput, so this only makes spare capacity drain queues rather than idle.
 inline constexpr double kLateWeight = 1e-3;
@@ -96,6 +103,7 @@ class WindowProgram {
   struct TenantData {
     double accuracy = 0;
     double demand = 0;  // forecast arrivals over the horizon
+    double burst = 0;   // arrivals above the forecast worth kBurstWeight each (BurstRps x H)
     double backlog = 0;
     double remaining = 0;
     double sample_value = 0;                      // V_t

@@ -30,9 +30,22 @@ inline double RetrainSampleValue(const TenantView& view, const TenantInfo& info,
   return gain * view.forecast_rps * useful_s / view.retrain_remaining;
 }
 
+// Demand above the forecast: the forecast is a mean, and arrivals in a window scatter around it.
+// Capacity up to the forecast is worth the accuracy per request; capacity beyond it, up to
+// kBurstSigmas smoothed deviations more, serves bursts about half the time and is worth
+// kBurstWeight of that; beyond, nothing (a two-piece linear stand-in for the expected requests
+// served, E[min(arrivals, capacity)]).
+inline constexpr double kBurstSigmas = 2.0;
+inline constexpr double kBurstWeight = 0.5;
+
+// Requests per second of burst demand above the forecast worth provisioning for.
+inline double BurstRps(const TenantView& view) { return kBurstSigmas * view.deviation_rps; }
+
 // The value of serving with `rps` (within SLO) for the window.
 inline double InferenceValue(const TenantView& view, double rps, double window_s) {
-  return view.accuracy * std::min(view.forecast_rps, rps) * window_s;
+  const double base = std::min(view.forecast_rps, rps);
+  const double burst = std::min(BurstRps(view), std::max(0.0, rps - view.forecast_rps));
+  return view.accuracy * (base + kBurstWeight * burst) * window_s;
 }
 
 // The value of retraining at `samples_per_s` for the window.
