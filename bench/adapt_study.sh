@@ -12,7 +12,9 @@
 #   drift      migrator against ekya on cl-day (seed 1) with every tenant's drift x0.5, x1, x2 and
 #              retraining samples x0.5, x2.
 #   autoscale  gpulet-autoscale against static-peak over one day of serving-day-h100.workload.yaml
-#              on up to 8 H100s, 20 s windows: GPU-hours and SLO attainment.
+#              on up to 8 H100s, 20 s windows: GPU-hours and SLO attainment; then gpulet-autoscale
+#              planning for 1.25, 1.5 and 2 x its rates (--headroom), to compare GPU-hours at
+#              static-peak's SLO attainment.
 # Each run's JSON is kept under $ADAPT_OUT (default: a new temporary folder); the summary lines
 # start with "==" (bench/adapt_summary.py).
 set -uo pipefail
@@ -71,8 +73,13 @@ for part in "${parts[@]}"; do
           --policy migrator,ekya,fair,paris --retraining-scale $r
       done ;;
     autoscale)
-      run autoscale runs --workload "$serving" --profiles "$root/data/profiles/h100-sm-partitions.csv" \
-        --gpu h100 --gpus 8 --duration 86400 --window 20 --policy gpulet-autoscale,static-peak ;;
+      h100=(--workload "$serving" --profiles "$root/data/profiles/h100-sm-partitions.csv" --gpu h100
+            --gpus 8 --duration 86400 --window 20)
+      run autoscale runs "${h100[@]}" --policy gpulet-autoscale,static-peak
+      for headroom in 1.25 1.5 2; do
+        run "autoscale headroom $headroom" runs "${h100[@]}" --policy gpulet-autoscale \
+          --headroom $headroom
+      done ;;
     *) echo "unknown part $part" >&2; exit 2 ;;
   esac
 done

@@ -1,9 +1,9 @@
 // gpulet-autoscale and static-peak: serving-only policies that re-use the gpulet planner.
 //   gpulet-autoscale: every window, when some tenant's rate (the larger of the forecast and the
-//     last window's observed rate) differs from the rate the running plan was made for by more than
-//     10% of that rate plus 1 req/s, or exceeds what the plan serves, re-plan for those rates; the
-//     plan's GPU count is the number in use (a GPU is added when the plan needs more, given back
-//     when it needs fewer), at most the run's GPUs.
+//     last window's observed rate, times the context's autoscale_headroom) differs from the rate
+//     the running plan was made for by more than 10% of that rate plus 1 req/s, or exceeds what the
+//     plan serves, re-plan for those rates; the plan's GPU count is the number in use (a GPU is
+//     added when the plan needs more, given back when it needs fewer), at most the run's GPUs.
 //   static-peak: one plan, made at the first window, for every tenant's peak window rate.
 // Only the tenants' models are planned. A plan the planner cannot make within the GPUs (too much
 // demand) is retried at 0.8x the rates, up to ten more times; when even that fails, the running
@@ -30,7 +30,8 @@ class PlannerPolicy : public Policy {
     const int tenants = context_.book->tenant_count();
     std::vector<double> rates(tenants);
     for (int t = 0; t < tenants; ++t) {
-      rates[t] = autoscale_ ? std::max(obs.tenants[t].forecast_rps, obs.tenants[t].observed_rps)
+      rates[t] = autoscale_ ? context_.autoscale_headroom *
+                                  std::max(obs.tenants[t].forecast_rps, obs.tenants[t].observed_rps)
                             : obs.tenants[t].peak_rps;
     }
     if (planned_ && (!autoscale_ || !NeedsReplan(rates))) return *obs.current;

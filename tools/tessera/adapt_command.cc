@@ -31,6 +31,7 @@ struct AdaptFlags {
   adapt::AdaptOptions options;
   adapt::TransitionCosts costs;
   double ilp_time_limit_s = 1.0;
+  double headroom = 1.0;          // gpulet-autoscale: rates planned for are multiplied by this
   double drift_scale = 1.0;       // every tenant's drift per window is multiplied by this
   double retraining_scale = 1.0;  // every tenant's retraining samples are multiplied by this
   bool json = false;
@@ -48,6 +49,10 @@ absl::Status CheckFlags(const AdaptFlags& f) {
       return absl::InvalidArgumentError(
           fmt::format("{} {}: give seconds, at least 0 and below 3600", flag, value));
     }
+  }
+  if (!(f.headroom >= 0.1 && f.headroom <= 100)) {
+    return absl::InvalidArgumentError(
+        fmt::format("--headroom {}: give a factor in [0.1, 100]", f.headroom));
   }
   if (!(f.drift_scale >= 0 && f.drift_scale <= 1000)) {
     return absl::InvalidArgumentError(
@@ -150,7 +155,8 @@ absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out) {
                                .book = &in->book,
                                .costs = f.costs,
                                .gpus = f.gpus,
-                               .ilp_time_limit_s = f.ilp_time_limit_s};
+                               .ilp_time_limit_s = f.ilp_time_limit_s,
+                               .autoscale_headroom = f.headroom};
   ASSIGN_OR_RETURN(adapt::ArrivalCounts counts, adapt::CountArrivals(context, f.options));
   std::vector<adapt::AdaptResult> results;
   for (const std::string& name : names) {
@@ -174,6 +180,7 @@ absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out) {
     j["mig_destroy_s"] = f.costs.mig_destroy_s;
     j["ewma_alpha"] = f.options.ewma_alpha;
     j["ilp_time_limit_s"] = f.ilp_time_limit_s;
+    j["headroom"] = f.headroom;
     j["drift_scale"] = f.drift_scale;
     j["retraining_scale"] = f.retraining_scale;
     for (const adapt::AdaptResult& r : results) j["runs"].push_back(adapt::AdaptResultToJson(r));
@@ -236,6 +243,9 @@ void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& e
                   "startup_costs.csv with measured process startup (default: the bundled H100 "
                   "measurements)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--headroom", f->headroom,
+                  "gpulet-autoscale: plan for the observed rates times this factor")
+      ->capture_default_str();
   cmd->add_option("--drift-scale", f->drift_scale,
                   "Multiply every tenant's accuracy drift per retraining window (sensitivity)")
       ->capture_default_str();

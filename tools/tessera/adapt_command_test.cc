@@ -75,6 +75,9 @@ TEST(AdaptCommandTest, BadFlagsSayWhatToFix) {
   r = Tessera(ClDay({"--drift-scale", "-2"}));
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("--drift-scale -2"));
+  r = Tessera(ClDay({"--headroom", "0"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--headroom 0"));
   r = Tessera(ClDay({"--policy", ","}));
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("--policy: name at least one policy"));

@@ -87,10 +87,10 @@ struct TenantView {
   // Exponentially weighted standard deviation of observed rates around the EWMA (same weight):
   // how far a window's arrivals scatter around the forecast.
   double deviation_rps = 0;
-  double peak_rps = 0;      // the run's peak window rate (known in advance; static-peak uses it)
-  double mean_rps = 0;      // the workload's mean rate over the run (known in advance)
-  double backlog = 0;       // requests queued and not yet served
-  double accuracy = 0;      // of the model being served now
+  double peak_rps = 0;  // the run's peak window rate (known in advance; static-peak uses it)
+  double mean_rps = 0;  // the workload's mean rate over the run (known in advance)
+  double backlog = 0;   // requests queued and not yet served
+  double accuracy = 0;  // of the model being served now
   bool retrains = false;
   double retrain_remaining = 0;      // samples left in the current retraining job (0: done)
   double retrain_window_left_s = 0;  // until the current retraining window ends
@@ -129,6 +129,8 @@ struct PolicyContext {
   int gpus = 1;  // the most GPUs the policy may use
   // migrator: the CBC time limit per window (best solution found is used when it stops).
   double ilp_time_limit_s = 1.0;
+  // gpulet-autoscale: plans for its rates times this (> 0; above 1 buys SLO attainment with GPUs).
+  double autoscale_headroom = 1.0;
 };
 
 class Policy {
