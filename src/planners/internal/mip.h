@@ -48,7 +48,10 @@ struct SolveOptions {
   std::vector<double> start{};
   // CBC parameters by their command-line names, set in order. "threads" "1" runs the search in one
   // worker thread besides the main one; "0" runs it in the main thread alone.
-  std::vector<std::pair<std::string, std::string>> parameters = {{"threads", "1"}};
+  // "DivingC" "off": CBC's DiveCoefficient heuristic can hand Clp crossed bounds, which the Debian
+  // build of Clp aborts on (see src/adapt/migrator_solve.cc).
+  std::vector<std::pair<std::string, std::string>> parameters = {{"threads", "1"},
+                                                                 {"DivingC", "off"}};
 };
 
 struct Solution {
