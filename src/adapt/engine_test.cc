@@ -9,6 +9,7 @@
 #include "internal/switch.h"
 #include "tessera/base/paths.h"
 #include "tessera/base/status_matchers.h"
+#include "testing/a100_test_base.h"
 
 namespace tessera::adapt {
 namespace {
@@ -31,16 +32,11 @@ class ScriptedPolicy : public Policy {
   std::vector<Allocation> script_;
 };
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public testing::A100TestBase {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(catalog_, hw::LoadDefaultCatalog());
-    ASSERT_OK_AND_ASSIGN(registry_, models::LoadDefaultModelRegistry());
-    ASSERT_OK_AND_ASSIGN(std::string dir, DataDir());
-    ASSERT_OK_AND_ASSIGN(
-        profiles_, perf::LoadProfileCsv(dir + "/profiles/a100-parvagpu.csv", catalog_, registry_));
-    ASSERT_OK_AND_ASSIGN(gpu_, catalog_.Find("a100-80gb"));
-    ASSERT_OK_AND_ASSIGN(startup_, StartupCosts::LoadDefault());
+    testing::A100TestBase::SetUp();
+    if (HasFatalFailure()) return;
     space_.emplace(hw::LayoutSpace::WithoutMediaExtensions(*gpu_));
     g7_ = gpu_->ProfileIndex("7g.80gb");
     g3_ = gpu_->ProfileIndex("3g.40gb");
@@ -85,11 +81,6 @@ class EngineTest : public ::testing::Test {
     return s;
   }
 
-  hw::Catalog catalog_;
-  models::ModelRegistry registry_;
-  perf::ProfileTable profiles_;
-  const hw::GpuModel* gpu_ = nullptr;
-  StartupCosts startup_;
   std::optional<hw::LayoutSpace> space_;
   workload::Workload workload_;
   PerfBook book_;

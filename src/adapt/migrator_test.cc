@@ -16,6 +16,7 @@
 #include "tessera/base/paths.h"
 #include "tessera/base/status.h"
 #include "tessera/base/status_matchers.h"
+#include "testing/a100_test_base.h"
 
 namespace tessera::adapt {
 namespace {
@@ -27,16 +28,11 @@ using internal::WindowProgram;
 const char* const kModels[] = {"resnet50",     "densenet121", "mobilenet_v2",
                                "inception_v3", "vgg16",       "resnet101"};
 
-class MigratorTest : public ::testing::Test {
+class MigratorTest : public testing::A100TestBase {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(catalog_, hw::LoadDefaultCatalog());
-    ASSERT_OK_AND_ASSIGN(registry_, models::LoadDefaultModelRegistry());
-    ASSERT_OK_AND_ASSIGN(std::string dir, DataDir());
-    ASSERT_OK_AND_ASSIGN(
-        profiles_, perf::LoadProfileCsv(dir + "/profiles/a100-parvagpu.csv", catalog_, registry_));
-    ASSERT_OK_AND_ASSIGN(gpu_, catalog_.Find("a100-80gb"));
-    ASSERT_OK_AND_ASSIGN(startup_, StartupCosts::LoadDefault());
+    testing::A100TestBase::SetUp();
+    if (HasFatalFailure()) return;
   }
 
   // `tenants` tenants serving kModels in order. With `retraining` empty, pure serving; otherwise
@@ -135,11 +131,6 @@ class MigratorTest : public ::testing::Test {
     return policy->Decide(obs);
   }
 
-  hw::Catalog catalog_;
-  models::ModelRegistry registry_;
-  perf::ProfileTable profiles_;
-  const hw::GpuModel* gpu_ = nullptr;
-  StartupCosts startup_;
   workload::Workload workload_;
   std::unique_ptr<hw::LayoutSpace> space_;
   std::unique_ptr<PerfBook> book_;
@@ -376,9 +367,9 @@ TEST_F(MigratorTest, StopsEarlyWithoutFailing) {
 TEST_F(MigratorTest, RejectsABadContext) {
   Setup(1, {}, 1);
   context_.gpus = 0;
-  EXPECT_THAT(
-      MakeMigratorPolicy(context_).status(),
-      testing::StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("context.gpus")));
+  EXPECT_THAT(MakeMigratorPolicy(context_).status(),
+              ::tessera::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                           ::testing::HasSubstr("context.gpus")));
 }
 
 // Not a timed assertion: prints the mean decision time of a run-like sequence (each window's

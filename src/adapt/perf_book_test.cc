@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "tessera/base/paths.h"
 #include "tessera/base/status_matchers.h"
+#include "testing/a100_test_base.h"
 
 namespace tessera::adapt {
 namespace {
@@ -12,16 +13,11 @@ using ::tessera::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-class PerfBookTest : public ::testing::Test {
+class PerfBookTest : public testing::A100TestBase {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(catalog_, hw::LoadDefaultCatalog());
-    ASSERT_OK_AND_ASSIGN(registry_, models::LoadDefaultModelRegistry());
-    ASSERT_OK_AND_ASSIGN(std::string dir, DataDir());
-    ASSERT_OK_AND_ASSIGN(
-        profiles_, perf::LoadProfileCsv(dir + "/profiles/a100-parvagpu.csv", catalog_, registry_));
-    ASSERT_OK_AND_ASSIGN(gpu_, catalog_.Find("a100-80gb"));
-    ASSERT_OK_AND_ASSIGN(startup_, StartupCosts::LoadDefault());
+    testing::A100TestBase::SetUp();
+    if (HasFatalFailure()) return;
     workload_.models.push_back({"resnet50", 100, {.fixed = 224}, {.rate_rps = 100}});
     workload_.models.push_back({"densenet121", 100, {.fixed = 224}, {.rate_rps = 100}});
     workload_.tenants.push_back({.name = "a",
@@ -40,11 +36,6 @@ class PerfBookTest : public ::testing::Test {
                                  .accuracy_after_retraining = 0.9});
   }
 
-  hw::Catalog catalog_;
-  models::ModelRegistry registry_;
-  perf::ProfileTable profiles_;
-  const hw::GpuModel* gpu_ = nullptr;
-  StartupCosts startup_;
   workload::Workload workload_;
 };
 

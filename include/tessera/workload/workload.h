@@ -120,13 +120,13 @@ struct WorkloadModel {
 
 // A continuous-learning tenant (MIGRator, Ekya): it serves `model` (one of the workload's models,
 // with that model's SLO, inputs and demand) and, at time 0 and then every `retraining_window_s`
-// seconds, gets a new retraining job (after time 0, on the data of the window just ended). Accuracy (of the served model)
-// starts at `initial_accuracy`; at every window boundary data drift costs `drift_per_window`
-// (floored at 0); a retraining job that finishes sets it to `accuracy_after_retraining` at the
-// moment it finishes. A job not finished by the end of its window is abandoned (its data is stale).
-// The job's work, an assumption stated in the file: `retraining_samples` samples, each costing
-// `training_cost_factor` times the per-sample inference time at batch `retraining_batch` on the
-// partition that runs it (forward + backward ~ 3x forward).
+// seconds, gets a new retraining job (after time 0, on the data of the window just ended). Accuracy
+// (of the served model) starts at `initial_accuracy`; at every window boundary data drift costs
+// `drift_per_window` (floored at 0); a retraining job that finishes sets it to
+// `accuracy_after_retraining` at the moment it finishes. A job not finished by the end of its
+// window is abandoned (its data is stale). The job's work, an assumption stated in the file:
+// `retraining_samples` samples, each costing `training_cost_factor` times the per-sample inference
+// time at batch `retraining_batch` on the partition that runs it (forward + backward ~ 3x forward).
 struct Tenant {
   std::string name{};
   std::string model{};  // canonical name of a model in Workload::models; one tenant per model
