@@ -127,10 +127,12 @@ absl::StatusOr<PerfBook> PerfBook::Build(const hw::GpuModel& gpu, const hw::Layo
     const int retrain_batch = tenant.retrains ? tenant.spec.retraining_batch : 32;
     const double cost_factor = tenant.retrains ? tenant.spec.training_cost_factor : 3.0;
     std::vector<int> retrain_batch_used(profile_count, 0);
+    std::vector<bool> profiled(profile_count, false);
     for (const planners::Configuration& c : all) {
       if (c.procs != 1 || c.partition.kind != hw::PartitionKind::kMig) continue;
       const int p = gpu.ProfileIndex(c.partition.mig_profile);
       if (p < 0) continue;
+      profiled[p] = true;
       if (2 * c.latency_ms <= slo_ms) {
         inference[p] = std::max(inference[p], c.batch * 1000.0 / c.latency_ms);
       }
@@ -141,7 +143,7 @@ absl::StatusOr<PerfBook> PerfBook::Build(const hw::GpuModel& gpu, const hw::Layo
       if (p == book.whole_profile_) whole.push_back({c.latency_ms, c.batch});
     }
     for (int p : space.profiles()) {
-      if (tenant.retrains && retrain_batch_used[p] == 0) {
+      if (tenant.retrains && profiled[p] && retrain_batch_used[p] == 0) {
         book.notes_.push_back(
             fmt::format("{}: cannot retrain on {}: no profiled batch at or below {}", tenant.name,
                         gpu.profiles[p].name, retrain_batch));

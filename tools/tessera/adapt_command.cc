@@ -141,7 +141,7 @@ std::string Table(const std::vector<adapt::AdaptResult>& results) {
   return out;
 }
 
-absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out) {
+absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out, std::ostream& err) {
   RETURN_IF_ERROR(CheckFlags(f));
   std::vector<std::string> names = absl::StrSplit(f.policies, ',', absl::SkipEmpty());
   if (names.empty()) return absl::InvalidArgumentError("--policy: name at least one policy");
@@ -157,9 +157,15 @@ absl::Status RunAdapt(const AdaptFlags& f, std::ostream& out) {
                                .gpus = f.gpus,
                                .ilp_time_limit_s = f.ilp_time_limit_s,
                                .autoscale_headroom = f.headroom};
+  // Progress on stderr: a day of arrivals and a day of migrator's programs take minutes.
+  err << fmt::format("tessera adapt: counting {:g} s of arrivals...\n", f.options.duration_s)
+      << std::flush;
   ASSIGN_OR_RETURN(adapt::ArrivalCounts counts, adapt::CountArrivals(context, f.options));
   std::vector<adapt::AdaptResult> results;
   for (const std::string& name : names) {
+    err << fmt::format("tessera adapt: running {} ({} of {})...\n", name, results.size() + 1,
+                       names.size())
+        << std::flush;
     absl::StatusOr<std::unique_ptr<adapt::Policy>> policy = adapt::MakePolicy(name, context);
     if (!policy.ok()) {
       return absl::InvalidArgumentError(
@@ -257,7 +263,7 @@ void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& e
       ->capture_default_str();
   cmd->add_flag("--windows", f->record_windows, "With --json: add one record per window");
   cmd->add_flag("--json", f->json, "Print JSON instead of the report");
-  cmd->callback(Callback([f, &out] { return RunAdapt(*f, out); }, err, exit_code));
+  cmd->callback(Callback([f, &out, &err] { return RunAdapt(*f, out, err); }, err, exit_code));
 }
 
 }  // namespace tessera::cli

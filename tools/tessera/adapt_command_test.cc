@@ -34,6 +34,7 @@ std::vector<std::string> ClDay(std::vector<std::string> extra,
 TEST(AdaptCommandTest, ComparesPoliciesInOneTable) {
   Result r = Tessera(ClDay({"--policy", "fair,ekya,paris"}));
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("tessera adapt: running paris (3 of 3)..."));
   for (const char* text :
        {"policy fair", "policy ekya", "policy paris", "accuracy-weighted goodput",
         "vision-resnet50", "acc-goodput", "vs 1st", "lost 0"}) {
