@@ -52,22 +52,18 @@ class ParisPolicy : public Policy {
       for (Role role : {Role::kInference, Role::kRetraining}) {
         if (role == Role::kRetraining && !info.retrains) continue;
         Kind kind{.tenant = t, .role = role};
-        double best = 0;
+        double best = 0;  // the most throughput per compute slice; the first profile on ties
+        int best_profile = -1;
         for (int p : space.profiles()) {
           kind.profile = p;
           const double per_slice = kind.Each(book) / gpu.profiles[p].compute_slices;
-          if (per_slice > best) best = per_slice;
-        }
-        if (best <= 0) continue;  // no profile serves (or trains) it
-        kind.profile = -1;
-        for (int p : space.profiles()) {
-          Kind k = kind;
-          k.profile = p;
-          if (k.Each(book) / gpu.profiles[p].compute_slices >= best - 1e-12) {
-            kind.profile = p;
-            break;
+          if (per_slice > best) {
+            best = per_slice;
+            best_profile = p;
           }
         }
+        if (best_profile < 0) continue;  // no profile serves (or trains) it
+        kind.profile = best_profile;
         kind.need = role == Role::kInference
                         ? planners::InflatedRate(obs.tenants[t].mean_rps, rate_rule)
                         : info.spec.retraining_samples / (0.8 * info.spec.retraining_window_s);
