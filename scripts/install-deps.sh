@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-          libgtest-dev libgmock-dev googletest libbenchmark-dev coinor-libcbc-dev libxgboost-dev)
+          libgtest-dev libgmock-dev googletest libbenchmark-dev coinor-libcbc-dev libxgboost-dev
+          libcpp-httplib-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
