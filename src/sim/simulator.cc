@@ -11,6 +11,7 @@
 #include "internal/ring.h"
 #include "internal/source_heap.h"
 #include "tessera/base/status.h"
+#include "tessera/sim/batching.h"
 #include "tessera/sim/execution.h"
 
 namespace tessera::sim {
@@ -45,7 +46,11 @@ class Engine {
   bool Ready(int slot, int64_t now, int64_t* wake) const;
   void Dispatch(int slot, int64_t now);
   void DropExpired(int slot, int64_t now);
+  // The batching rule (batching.h) applied to `s`'s queue.
   int BatchSizeNow(const Slot& s, int slot, int64_t now) const;
+  static QueueHead Head(const Slot& s) {
+    return {s.queue.size(), s.queue.front(), s.queue.front() + s.slo_ns};
+  }
   void OnComplete(const Event& e);
   void Schedule(int64_t time, int slot, int kind, uint64_t payload) {
     events_.push({time, seq_++, slot, kind, payload});
@@ -200,12 +205,7 @@ bool Engine::Ready(int slot, int64_t now, int64_t* wake) const {
   const Slot& s = slots_[slot];
   *wake = kNever;
   if (s.queue.empty()) return false;
-  size_t n = s.queue.size();
-  if (n >= static_cast<size_t>(s.batch)) return true;
-  int64_t oldest = s.queue.front();
-  int64_t latest_start = oldest + s.slo_ns - times_.BatchNs(slot, static_cast<int>(n));
-  *wake = std::min(oldest + s.timeout_ns, latest_start);
-  return *wake <= now;
+  return BatchReady(times_, slot, Head(s), s.batch, s.timeout_ns, now, wake);
 }
 
 // Drops queued requests that would miss their SLO even alone in a batch dispatched now.
@@ -218,15 +218,8 @@ void Engine::DropExpired(int slot, int64_t now) {
   }
 }
 
-// The batch to start now: as many as the plan's batch size allows, but no more than lets the oldest
-// request still meet its SLO (a smaller batch finishes sooner); if even one misses, a full batch.
 int Engine::BatchSizeNow(const Slot& s, int slot, int64_t now) const {
-  int n = static_cast<int>(std::min<size_t>(s.queue.size(), s.batch));
-  int64_t deadline = s.queue.front() + s.slo_ns;
-  if (now + times_.BatchNs(slot, n) <= deadline) return n;
-  int fits = n;
-  while (fits > 1 && now + times_.BatchNs(slot, fits) > deadline) --fits;
-  return now + times_.BatchNs(slot, fits) <= deadline ? fits : n;
+  return sim::BatchSizeNow(times_, slot, Head(s), s.batch, now);
 }
 
 void Engine::Dispatch(int slot, int64_t now) {
