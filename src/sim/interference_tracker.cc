@@ -1,10 +1,11 @@
-#include "internal/interference_tracker.h"
+#include "tessera/sim/interference_tracker.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "tessera/base/status.h"
 
-namespace tessera::sim::internal {
+namespace tessera::sim {
 
 void InterferenceTracker::AddSlot(int slot, int gpu, int partition, perf::InterferenceJob job) {
   TESSERA_CHECK(enabled() && slot >= 0 && gpu >= 0);
@@ -13,6 +14,28 @@ void InterferenceTracker::AddSlot(int slot, int gpu, int partition, perf::Interf
   slots_[slot].gpu = gpu;
   slots_[slot].partition = partition;
   slots_[slot].job = std::move(job);
+}
+
+void InterferenceTracker::AddPlan(const plan::Plan& plan, const ExecutionTimes& times,
+                                  const hw::Catalog* catalog) {
+  if (!enabled()) return;
+  int partition_id = -1;
+  for (int slot = 0; slot < times.slots(); ++slot) {
+    const SlotRef& ref = times.ref(slot);
+    if (ref.assignment == 0) ++partition_id;
+    const plan::PlanPartition& pp = plan.gpus[ref.gpu].partitions[ref.partition];
+    if (pp.partition.kind == hw::PartitionKind::kMig) continue;
+    int gpu_sms = 0;
+    if (catalog != nullptr) {
+      absl::StatusOr<const hw::GpuModel*> gpu = catalog->Find(plan.gpus[ref.gpu].gpu);
+      if (gpu.ok()) gpu_sms = (*gpu)->sms.value_or(0);
+    }
+    int sms = pp.partition.kind == hw::PartitionKind::kSm
+                  ? pp.partition.sms
+                  : static_cast<int>(std::lround(pp.partition.mps_percent * gpu_sms / 100.0));
+    const plan::Assignment& a = pp.assignments[ref.assignment];
+    AddSlot(slot, ref.gpu, partition_id, {a.model, sms, a.batch, a.input_max});
+  }
 }
 
 double InterferenceTracker::Start(int slot) {
@@ -42,4 +65,4 @@ void InterferenceTracker::Finish(int slot) {
   running.erase(it);
 }
 
-}  // namespace tessera::sim::internal
+}  // namespace tessera::sim

@@ -7,12 +7,12 @@
 
 #include "fmt/core.h"
 #include "internal/engine_state.h"
-#include "internal/interference_tracker.h"
 #include "internal/ring.h"
 #include "internal/source_heap.h"
 #include "tessera/base/status.h"
 #include "tessera/sim/batching.h"
 #include "tessera/sim/execution.h"
+#include "tessera/sim/interference_tracker.h"
 
 namespace tessera::sim {
 namespace {
@@ -68,7 +68,7 @@ class Engine {
   std::vector<ModelMetrics> metrics_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<int> ready_scratch_;
-  internal::InterferenceTracker interference_{options_.interference.get()};
+  InterferenceTracker interference_{options_.interference.get()};
   uint64_t seq_ = 0;
   int64_t processed_ = 0;
 };
@@ -110,17 +110,6 @@ absl::Status Engine::Init() {
     s.timeout_ns = options_.batch_timeout_ms < 0 ? s.full_batch_ns
                                                  : SecondsToNs(options_.batch_timeout_ms / 1e3);
     s.free_at.assign(a.procs, 0);
-    if (options_.interference && pp.partition.kind != hw::PartitionKind::kMig) {
-      int gpu_sms = 0;
-      if (inputs_.catalog != nullptr) {
-        absl::StatusOr<const hw::GpuModel*> gpu = inputs_.catalog->Find(plan.gpus[ref.gpu].gpu);
-        if (gpu.ok()) gpu_sms = (*gpu)->sms.value_or(0);
-      }
-      int sms = pp.partition.kind == hw::PartitionKind::kSm
-                    ? pp.partition.sms
-                    : static_cast<int>(std::lround(pp.partition.mps_percent * gpu_sms / 100.0));
-      interference_.AddSlot(slot, ref.gpu, partition_index, {a.model, sms, a.batch, a.input_max});
-    }
     PartitionState& ps = partitions_.back();
     ps.slots.push_back(slot);
     ps.quantum_ns = std::max(ps.quantum_ns, static_cast<double>(s.full_batch_ns));
@@ -140,6 +129,7 @@ absl::Status Engine::Init() {
     std::stable_sort(buckets.begin(), buckets.end(),
                      [](const Bucket& x, const Bucket& y) { return x.input_max < y.input_max; });
   }
+  interference_.AddPlan(plan, times_, inputs_.catalog);
   return absl::OkStatus();
 }
 

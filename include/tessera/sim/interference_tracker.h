@@ -6,16 +6,20 @@
 // starting now — the model's Slowdown(its job, the jobs of the batches in flight on the same GPU's
 // other partitions), at least 1 — and counts that batch as running until Finish(slot). Slowdowns
 // are memoized per (slot, sorted set of running neighbour slots), so a dispatch costs a scan of the
-// GPU's running batches, not of the plan.
-#ifndef TESSERA_SRC_SIM_INTERNAL_INTERFERENCE_TRACKER_H_
-#define TESSERA_SRC_SIM_INTERNAL_INTERFERENCE_TRACKER_H_
+// GPU's running batches, not of the plan. Used by the simulator and by the serving layer's emulated
+// backend (which guards it with a lock): single-threaded.
+#ifndef TESSERA_SIM_INTERFERENCE_TRACKER_H_
+#define TESSERA_SIM_INTERFERENCE_TRACKER_H_
 
 #include <map>
 #include <vector>
 
+#include "tessera/hw/catalog.h"
 #include "tessera/perf/interference.h"
+#include "tessera/plan/plan.h"
+#include "tessera/sim/execution.h"
 
-namespace tessera::sim::internal {
+namespace tessera::sim {
 
 class InterferenceTracker {
  public:
@@ -26,6 +30,10 @@ class InterferenceTracker {
   // Tracks `slot`, an assignment running `job` on partition `partition` (any id unique across the
   // plan) of plan GPU `gpu`. REQUIRES: enabled(), slot and gpu >= 0.
   void AddSlot(int slot, int gpu, int partition, perf::InterferenceJob job);
+  // Tracks every SM and MPS assignment of `plan`, numbered as `times` numbers them (partition ids
+  // in plan order; an MPS share counts as its share of the GPU's SMs, from `catalog`, which may be
+  // null: then 0). Does nothing when !enabled().
+  void AddPlan(const plan::Plan& plan, const ExecutionTimes& times, const hw::Catalog* catalog);
   bool Tracks(int slot) const {
     return static_cast<size_t>(slot) < slots_.size() && slots_[slot].gpu >= 0;
   }
@@ -49,6 +57,6 @@ class InterferenceTracker {
   std::vector<int> scratch_;
 };
 
-}  // namespace tessera::sim::internal
+}  // namespace tessera::sim
 
-#endif  // TESSERA_SRC_SIM_INTERNAL_INTERFERENCE_TRACKER_H_
+#endif  // TESSERA_SIM_INTERFERENCE_TRACKER_H_
