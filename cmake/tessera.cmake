@@ -13,19 +13,20 @@ function(tessera_library name)
   set_target_properties(tessera_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 
-# tessera_test(NAME SRCS a_test.cc DEPS lib1 lib2)
+# tessera_test(NAME [SERIAL] SRCS a_test.cc DEPS lib1 lib2)
 # Declares a GoogleTest executable NAME and registers its tests with ctest. Tests find the source data
-# folder through the TESSERA_DATA_DIR environment variable.
+# folder through the TESSERA_DATA_DIR environment variable. SERIAL: ctest runs them alone (tests that
+# measure real time).
 function(tessera_test name)
   if(NOT TESSERA_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_compile_options(${name} PRIVATE ${TESSERA_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} tessera_testing GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name}
-    PROPERTIES ENVIRONMENT "TESSERA_DATA_DIR=${TESSERA_SOURCE_DATA_DIR}"
+    PROPERTIES ENVIRONMENT "TESSERA_DATA_DIR=${TESSERA_SOURCE_DATA_DIR}" RUN_SERIAL ${ARG_SERIAL}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

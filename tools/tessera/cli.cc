@@ -14,6 +14,10 @@ void AddInterferenceCommands(CLI::App& app, std::ostream& out, std::ostream& err
 void AddApplyCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera adapt` (adapt_command.cc): adaptation policies over a workload's traces.
 void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera serve` (serve_command.cc): the HTTP inference server.
+void AddServeCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera load` (load_command.cc): the open-loop load generator.
+void AddLoadCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
 int ReportError(const absl::Status& status, std::ostream& err) {
   err << "tessera: error: " << status.message() << "\n";
@@ -47,6 +51,8 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddInterferenceCommands(app, out, err, exit_code);
   AddApplyCommand(app, out, err, exit_code);
   AddAdaptCommand(app, out, err, exit_code);
+  AddServeCommand(app, out, err, exit_code);
+  AddLoadCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name
