@@ -300,31 +300,17 @@ void Scheduler::TryDispatch(int partition, int64_t now) {
     }
     if (owner.busy > 0) return;
   }
-  int chosen = -1;
-  int64_t rounds = 0;
-  std::vector<int> ready;
-  for (size_t k = 0; k < p.slots.size(); ++k) {
-    int slot = p.slots[(p.next + k) % p.slots.size()];
-    SlotState& s = slots_[slot];
-    int64_t wake;
-    if (!Ready(slot, now, &wake)) {
-      ArmTimer(slot, wake);
-      s.deficit = 0;
-      continue;
-    }
-    ready.push_back(slot);
-    double per_round = p.quantum_ns * s.share;
-    double missing = static_cast<double>(times_.BatchNs(slot, BatchSize(slot, now))) - s.deficit;
-    int64_t needed = missing <= 0 ? 0 : static_cast<int64_t>(std::ceil(missing / per_round));
-    if (chosen < 0 || needed < rounds) chosen = slot, rounds = needed;
-  }
+  int chosen = sim::DeficitRoundRobin(
+      p.slots, p.quantum_ns, slots_, &p.next, ready_scratch_,
+      [&](int slot) {
+        int64_t wake;
+        if (Ready(slot, now, &wake)) return true;
+        ArmTimer(slot, wake);
+        return false;
+      },
+      [&](int slot) { return times_.BatchNs(slot, BatchSize(slot, now)); });
   if (chosen < 0) return;
-  for (int slot : ready) slots_[slot].deficit += rounds * p.quantum_ns * slots_[slot].share;
-  SlotState& s = slots_[chosen];
-  s.deficit -= times_.BatchNs(chosen, BatchSize(chosen, now));
   p.owner = chosen;
-  size_t position = std::find(p.slots.begin(), p.slots.end(), chosen) - p.slots.begin();
-  p.next = (position + 1) % p.slots.size();
   Dispatch(chosen, now);
 }
 
@@ -385,13 +371,14 @@ void Scheduler::RunCompletions() {
   }
 }
 
-// Answers every request of a finished batch (outside the lock), then counts them as answered.
+// Counts a finished batch, answers its requests (outside the lock), then counts them as answered:
+// a caller that has its answer sees it in Snapshot(), and Drain() returns only after every answer.
 void Scheduler::Finish(Batch& batch) {
   int n = static_cast<int>(batch.requests.size());
-  int64_t within = 0;
-  std::vector<int64_t> latencies;
-  for (Request& r : batch.requests) {
-    Outcome o;
+  std::vector<Outcome> outcomes(n);
+  for (int i = 0; i < n; ++i) {
+    const Request& r = batch.requests[i];
+    Outcome& o = outcomes[i];
     o.code = batch.status.ok() ? OutcomeCode::kOk : OutcomeCode::kFailed;
     if (!batch.status.ok()) o.message = std::string(batch.status.message());
     o.slot = batch.slot;
@@ -399,24 +386,23 @@ void Scheduler::Finish(Batch& batch) {
     o.queue_ns = batch.dispatched - r.arrival;
     o.latency_ns = batch.finished - r.arrival;
     o.within_slo = batch.status.ok() && batch.finished <= r.deadline;
-    within += o.within_slo;
-    latencies.push_back(o.latency_ns);
-    r.done(o);
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    SlotState& s = slots_[batch.slot];
+    SchedulerSnapshot::Model& m = model_stats_[s.model];
+    s.in_flight -= n;
+    ++s.batches;
+    s.requests += n;
+    s.busy_s += static_cast<double>(batch.finished - batch.started) / 1e9;
+    (batch.status.ok() ? m.served : m.failed) += n;
+    for (const Outcome& o : outcomes) {
+      m.within_slo += o.within_slo;
+      if (batch.status.ok()) m.latency.Record(o.latency_ns);
+    }
+  }
+  for (int i = 0; i < n; ++i) batch.requests[i].done(outcomes[i]);
   std::lock_guard<std::mutex> lock(mu_);
-  SlotState& s = slots_[batch.slot];
-  SchedulerSnapshot::Model& m = model_stats_[s.model];
-  s.in_flight -= n;
-  ++s.batches;
-  s.requests += n;
-  s.busy_s += static_cast<double>(batch.finished - batch.started) / 1e9;
-  if (batch.status.ok()) {
-    m.served += n;
-    m.within_slo += within;
-    for (int64_t latency : latencies) m.latency.Record(latency);
-  } else {
-    m.failed += n;
-  }
   outstanding_ -= n;
   if (outstanding_ == 0) idle_.notify_all();
 }

@@ -227,13 +227,14 @@ TEST(SchedulerTest, PrometheusTextHasEveryFamily) {
   Running r;
   ASSERT_OK(r.scheduler.Start(nullptr));
   Call(r.scheduler, "a", 64);
+  r.scheduler.Drain();
   std::string text = PrometheusText(r.scheduler.Snapshot(), "fake");
   for (const char* line :
        {"tessera_requests_total{model=\"a\",outcome=\"served\"} 1",
         "# TYPE tessera_request_latency_seconds summary",
         "tessera_capacity_rps{slot=\"gpus[0].partitions[0].assignments[0]\",model=\"a\"}",
         "tessera_batches_total{slot=\"gpus[0].partitions[0].assignments[0]\",model=\"a\"} 1",
-        "tessera_outstanding_requests 0", "tessera_draining 0"}) {
+        "tessera_outstanding_requests 0", "tessera_draining 1"}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
 }

@@ -288,40 +288,18 @@ void Engine::TryDispatch(int partition, int64_t now) {
     }
     if (owner.busy > 0) return;
   }
-  // Deficit round-robin without looping round by round: every ready slot gains share x quantum per
-  // round; jump to the first round in which some slot's credit covers its batch (the earliest in
-  // round-robin order on ties), credit every ready slot for those rounds, and run that slot.
-  int chosen = -1;
-  int64_t rounds = 0;
-  std::vector<int>& ready = ready_scratch_;
-  ready.clear();
-  for (size_t k = 0; k < p.slots.size(); ++k) {
-    int slot = p.slots[(p.next + k) % p.slots.size()];
-    Slot& s = slots_[slot];
-    int64_t wake;
-    if (options_.drop_expired) DropExpired(slot, now);
-    if (!Ready(slot, now, &wake)) {
-      ArmTimer(slot, wake);
-      s.deficit = 0;  // an idle slot does not bank credit
-      continue;
-    }
-    ready.push_back(slot);
-    double per_round = p.quantum_ns * s.share;
-    double missing =
-        static_cast<double>(times_.BatchNs(slot, BatchSizeNow(s, slot, now))) - s.deficit;
-    int64_t needed = missing <= 0 ? 0 : static_cast<int64_t>(std::ceil(missing / per_round));
-    if (chosen < 0 || needed < rounds) {
-      chosen = slot;
-      rounds = needed;
-    }
-  }
+  int chosen = DeficitRoundRobin(
+      p.slots, p.quantum_ns, slots_, &p.next, ready_scratch_,
+      [&](int slot) {
+        if (options_.drop_expired) DropExpired(slot, now);
+        int64_t wake;
+        if (Ready(slot, now, &wake)) return true;
+        ArmTimer(slot, wake);
+        return false;
+      },
+      [&](int slot) { return times_.BatchNs(slot, BatchSizeNow(slots_[slot], slot, now)); });
   if (chosen < 0) return;
-  for (int slot : ready) slots_[slot].deficit += rounds * p.quantum_ns * slots_[slot].share;
-  Slot& s = slots_[chosen];
-  s.deficit -= times_.BatchNs(chosen, BatchSizeNow(s, chosen, now));
   p.owner = chosen;
-  size_t position = std::find(p.slots.begin(), p.slots.end(), chosen) - p.slots.begin();
-  p.next = (position + 1) % p.slots.size();
   Dispatch(chosen, now);
 }
 

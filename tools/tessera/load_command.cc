@@ -39,12 +39,8 @@ std::vector<std::string> EffectiveCommandLine(const LoadCommandOptions& o) {
 
 absl::Status RunLoadCommand(LoadCommandOptions& o, std::ostream& out, std::ostream& err) {
   ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
-  RETURN_IF_ERROR(CheckRateScale(o.rate_scale));
-  ASSIGN_OR_RETURN(workload::Workload workload, workload::LoadWorkloadFile(o.workload, registry));
-  if (!o.trace.empty()) {
-    ASSIGN_OR_RETURN(workload, workload::WithCsvTrace(workload, o.trace, registry));
-  }
-  ASSIGN_OR_RETURN(workload, workload::ScaleRates(workload, o.rate_scale));
+  ASSIGN_OR_RETURN(workload::Workload workload,
+                   ScaledWorkload(o.workload, o.rate_scale, registry, o.trace));
   ASSIGN_OR_RETURN(serving::LoadResult result, serving::RunLoad(workload, registry, o.load, &err));
   std::string json = serving::LoadResultToJson(result, o.command_line).dump(2) + "\n";
   if (!o.output.empty()) {

@@ -46,9 +46,13 @@ absl::Status CheckRateScale(double rate_scale) {
 }
 
 absl::StatusOr<workload::Workload> ScaledWorkload(const std::string& path, double rate_scale,
-                                                  const models::ModelRegistry& registry) {
+                                                  const models::ModelRegistry& registry,
+                                                  const std::string& trace) {
   RETURN_IF_ERROR(CheckRateScale(rate_scale));
   ASSIGN_OR_RETURN(workload::Workload w, workload::LoadWorkloadFile(path, registry));
+  if (!trace.empty()) {
+    ASSIGN_OR_RETURN(w, workload::WithCsvTrace(w, trace, registry));
+  }
   return workload::ScaleRates(w, rate_scale);
 }
 

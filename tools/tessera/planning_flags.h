@@ -38,10 +38,12 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags& flags);
 // OK, or InvalidArgument naming --rate-scale unless `rate_scale` is a finite positive number.
 absl::Status CheckRateScale(double rate_scale);
 
-// The workload at `path` with its rates multiplied by `rate_scale` (workload::ScaleRates), after
+// The workload at `path`, its demand replaced by the CSV trace `trace` when not empty
+// (workload::WithCsvTrace), with its rates multiplied by `rate_scale` (workload::ScaleRates), after
 // CheckRateScale.
 absl::StatusOr<workload::Workload> ScaledWorkload(const std::string& path, double rate_scale,
-                                                  const models::ModelRegistry& registry);
+                                                  const models::ModelRegistry& registry,
+                                                  const std::string& trace = "");
 
 // Everything a planner reads, loaded from the flags; `planning()` points into it, so it lives in
 // one place (the unique_ptr) for as long as it is used.

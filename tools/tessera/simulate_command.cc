@@ -58,12 +58,8 @@ std::vector<std::string> EffectiveCommandLine(const SimulateOptions& o) {
 absl::Status RunSimulate(SimulateOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(hw::Catalog catalog, hw::LoadDefaultCatalog());
   ASSIGN_OR_RETURN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
-  RETURN_IF_ERROR(CheckRateScale(o.rate_scale));
-  ASSIGN_OR_RETURN(workload::Workload workload, workload::LoadWorkloadFile(o.workload, registry));
-  if (!o.trace.empty()) {
-    ASSIGN_OR_RETURN(workload, workload::WithCsvTrace(workload, o.trace, registry));
-  }
-  ASSIGN_OR_RETURN(workload, workload::ScaleRates(workload, o.rate_scale));
+  ASSIGN_OR_RETURN(workload::Workload workload,
+                   ScaledWorkload(o.workload, o.rate_scale, registry, o.trace));
   ASSIGN_OR_RETURN(perf::ProfileTable measured,
                    perf::LoadProfileCsv(o.profiles, catalog, registry));
   ASSIGN_OR_RETURN(perf::ProfileTable profiles,

@@ -188,6 +188,7 @@ class Scheduler {
   std::vector<std::string> slot_names_;   // fixed after Start
   std::vector<std::vector<BucketState>> buckets_ ABSL_GUARDED_BY(mu_);  // per model id
   std::vector<SchedulerSnapshot::Model> model_stats_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> ready_scratch_ ABSL_GUARDED_BY(mu_);
   int64_t unknown_model_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::unique_ptr<Executor>> executors_;
   std::thread timer_thread_;

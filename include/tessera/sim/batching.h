@@ -19,9 +19,11 @@
 #define TESSERA_SIM_BATCHING_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "tessera/sim/execution.h"
 
@@ -55,6 +57,46 @@ inline int BatchSizeNow(const ExecutionTimes& times, int slot, const QueueHead& 
   int fits = n;
   while (fits > 1 && now + times.BatchNs(slot, fits) > head.oldest_deadline) --fits;
   return now + times.BatchNs(slot, fits) <= head.oldest_deadline ? fits : n;
+}
+
+// Turn-taking between the assignments that share a partition, by deficit round-robin on expected
+// batch time, without looping round by round: every ready slot gains share x quantum per round;
+// jump to the first round in which some slot's credit covers its next batch (the earliest in
+// round-robin order from `*next` on ties), credit every ready slot for those rounds, charge the
+// chosen one its batch, and move `*next` past it. A slot that is not ready loses its credit (an
+// idle slot does not bank any). Returns the chosen slot, or -1 when none is ready.
+//   members: the partition's slots; slots[s] has `double deficit` and `double share`;
+//   ready(s): whether s should start a batch now (it may arm a timer when not);
+//   batch_ns(s): the time of the batch s would start now.
+template <typename SlotState, typename Ready, typename BatchTime>
+int DeficitRoundRobin(const std::vector<int>& members, double quantum_ns,
+                      std::vector<SlotState>& slots, size_t* next, std::vector<int>& ready_scratch,
+                      Ready&& ready, BatchTime&& batch_ns) {
+  int chosen = -1;
+  int64_t rounds = 0;
+  ready_scratch.clear();
+  for (size_t k = 0; k < members.size(); ++k) {
+    int slot = members[(*next + k) % members.size()];
+    SlotState& s = slots[slot];
+    if (!ready(slot)) {
+      s.deficit = 0;
+      continue;
+    }
+    ready_scratch.push_back(slot);
+    double per_round = quantum_ns * s.share;
+    double missing = static_cast<double>(batch_ns(slot)) - s.deficit;
+    int64_t needed = missing <= 0 ? 0 : static_cast<int64_t>(std::ceil(missing / per_round));
+    if (chosen < 0 || needed < rounds) {
+      chosen = slot;
+      rounds = needed;
+    }
+  }
+  if (chosen < 0) return -1;
+  for (int slot : ready_scratch) slots[slot].deficit += rounds * quantum_ns * slots[slot].share;
+  slots[chosen].deficit -= batch_ns(chosen);
+  size_t position = std::find(members.begin(), members.end(), chosen) - members.begin();
+  *next = (position + 1) % members.size();
+  return chosen;
 }
 
 }  // namespace tessera::sim
