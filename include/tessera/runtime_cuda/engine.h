@@ -15,6 +15,10 @@
 //   RETURN_IF_ERROR(engine->Prepare(key));                     // weights + graph capture
 //   ASSIGN_OR_RETURN(double ns, engine->Run(key));              // one replay, waited for
 //
+// Numerics: fp16 storage, fp32 accumulation; outputs match serving::ReferenceForward (same graph,
+// same seed) within fp16 tolerance. Prepare sets the key's input to serving::MakeInput(graph,
+// batch, seed) until SetInput replaces it.
+//
 // Not thread-safe: one engine per executor thread (engines on one device may share nothing but the
 // device). Every CUDA object is owned RAII; every CUDA, cuBLAS and cuDNN error becomes a Status
 // naming the call.
@@ -28,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tessera/serving/model_zoo.h"
 
 namespace tessera::runtime_cuda {
 
@@ -41,9 +46,19 @@ struct ModelKey {
 struct EngineOptions {
   // The cudaStream_t every kernel, copy and graph replay goes to; null: the engine creates a
   // stream of its own on the current device. A green context's stream puts the engine on that
-  // context's SMs. The stream must outlive the engine.
+  // context's SMs. The stream must outlive the engine. Create and every later call must run with
+  // the stream's context current on the calling thread (for a green context: cuCtxSetCurrent of
+  // cuCtxFromGreenCtx(green) first), since the engine's cuBLASLt and cuDNN handles, memory and
+  // graphs are made in the current context.
   void* stream = nullptr;
   uint64_t seed = 1;  // weights and inputs: the same seed gives the same values as the reference
+  // The zoo's scale: full size by default (latency measurement); serving::ZooOptions::Small() for
+  // the small versions the GPU-vs-CPU checks run. The reference must be built with the same.
+  serving::ZooOptions zoo;
+  // Attention with heads of 64 (every zoo transformer) as one fused kernel (tensor cores, scores
+  // kept on chip); false: batched cuBLASLt GEMMs around a softmax kernel (scores in memory), for
+  // comparison.
+  bool fused_attention = true;
 };
 
 class Engine {
@@ -53,8 +68,8 @@ class Engine {
   virtual ~Engine() = default;
 
   // Makes the model's weights (once per model) and the activations for (batch, input), and
-  // captures the forward as a CUDA graph (once per key). InvalidArgument for an unknown model or
-  // an input the model cannot take.
+  // captures the forward as a CUDA graph (once per key). InvalidArgument for an unknown model,
+  // a batch below 1 or an input the model cannot take (serving::BuildModel's limits).
   virtual absl::Status Prepare(const ModelKey& key) = 0;
   // Replays the key's graph and waits for it; returns the GPU time in ns (CUDA events around the
   // replay). REQUIRES: Prepare(key) succeeded.
