@@ -106,12 +106,12 @@ nlohmann::ordered_json OutcomeJson(const InferRequest& r, const Outcome& o, std:
 
 absl::Status HttpOptions::Validate() const {
   if (port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(fmt::format("port: must be 0..65535, got {}", port));
+    return absl::InvalidArgumentError(fmt::format("--port: must be 0..65535, got {}", port));
   }
   if (threads < 1 || threads > 100'000) {
-    return absl::InvalidArgumentError(fmt::format("threads: must be 1..100000, got {}", threads));
+    return absl::InvalidArgumentError(fmt::format("--threads: must be 1..100000, got {}", threads));
   }
-  if (host.empty()) return absl::InvalidArgumentError("host: must not be empty");
+  if (host.empty()) return absl::InvalidArgumentError("--host: must not be empty");
   return absl::OkStatus();
 }
 
@@ -132,8 +132,11 @@ absl::Status HttpServer::Bind() {
   // Debian's cpp-httplib listens with a backlog of 5, too short for a burst of new connections
   // (the kernel then drops them and clients see resets): note the socket, listen again below.
   int listening = -1;
+  // Also: SO_REUSEADDR only. cpp-httplib's default adds SO_REUSEPORT, with which a second server
+  // on the same port starts silently and takes half the connections.
   server_->set_socket_options([&listening](int sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     listening = sock;
   });
   server_->set_tcp_nodelay(true);

@@ -203,21 +203,21 @@ absl::Status LoadOptions::Validate() const {
   static const std::regex kUrl(R"(^https?://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}/?$)");
   if (!std::regex_match(target, kUrl)) {
     return absl::InvalidArgumentError(
-        fmt::format("target: '{}' is not http://host:port (e.g. http://127.0.0.1:8000)", target));
+        fmt::format("--target: '{}' is not http://host:port (e.g. http://127.0.0.1:8000)", target));
   }
   if (!(duration_s > 0) || duration_s > 9e9) {
-    return absl::InvalidArgumentError(fmt::format("duration: must be > 0 s, got {}", duration_s));
+    return absl::InvalidArgumentError(fmt::format("--duration: must be > 0 s, got {}", duration_s));
   }
   if (!(warmup_s >= 0) || warmup_s >= duration_s) {
     return absl::InvalidArgumentError(
-        fmt::format("warmup: must be in [0, duration), got {} of {}", warmup_s, duration_s));
+        fmt::format("--warmup: must be in [0, duration), got {} of {}", warmup_s, duration_s));
   }
   if (connections < 1 || connections > 10'000) {
     return absl::InvalidArgumentError(
-        fmt::format("connections: must be 1..10000, got {}", connections));
+        fmt::format("--connections: must be 1..10000, got {}", connections));
   }
   if (!(timeout_s > 0)) {
-    return absl::InvalidArgumentError(fmt::format("timeout: must be > 0 s, got {}", timeout_s));
+    return absl::InvalidArgumentError(fmt::format("--timeout: must be > 0 s, got {}", timeout_s));
   }
   return absl::OkStatus();
 }

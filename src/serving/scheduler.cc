@@ -84,11 +84,12 @@ Outcome Refusal(OutcomeCode code, std::string message) {
 
 absl::Status SchedulerOptions::Validate() const {
   if (!std::isfinite(batch_timeout_ms)) {
-    return absl::InvalidArgumentError("batch_timeout_ms: must be a number (< 0: one batch time)");
+    return absl::InvalidArgumentError(
+        "--batch-timeout-ms: must be a number (< 0: one full-batch time)");
   }
   if (!(queue_slos > 0) || !std::isfinite(queue_slos)) {
-    return absl::InvalidArgumentError(
-        fmt::format("queue_slos: must be > 0 (SLOs of work a queue may hold), got {}", queue_slos));
+    return absl::InvalidArgumentError(fmt::format(
+        "--queue-slos: must be > 0 (SLOs of work a queue may hold), got {}", queue_slos));
   }
   return absl::OkStatus();
 }

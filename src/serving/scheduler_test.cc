@@ -220,7 +220,7 @@ TEST(SchedulerTest, StartReportsBackendAndOptionErrors) {
   Running r(bad);
   EXPECT_THAT(
       r.scheduler.Start(nullptr),
-      tessera::testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("queue_slos")));
+      tessera::testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--queue-slos")));
 }
 
 TEST(SchedulerTest, PrometheusTextHasEveryFamily) {

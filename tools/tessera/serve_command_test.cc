@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_test_util.h"
+#include "fmt/core.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -102,6 +103,18 @@ TEST(ServeCommandTest, ServesAndLoadReportsFromRealAnswers) {
   EXPECT_THAT(served.err, HasSubstr("draining"));
 }
 
+TEST(ServeCommandTest, APortInUseIsAnError) {
+  int port = FreePort();
+  testing::Result first;
+  std::thread server([&] { first = Tessera(ServeArgs(port, 2)); });
+  ASSERT_TRUE(WaitForHealth(port));
+  testing::Result second = Tessera(ServeArgs(port, 1));
+  EXPECT_EQ(second.code, 1);
+  EXPECT_THAT(second.err, HasSubstr(fmt::format("cannot listen on 127.0.0.1:{}", port)));
+  server.join();
+  EXPECT_EQ(first.code, 0) << first.err;
+}
+
 TEST(ServeCommandTest, BadInputsAreClearErrors) {
   std::vector<std::string> args = ServeArgs(FreePort(), 1);
   args.insert(args.end(), {"--backend", "tpu"});
@@ -127,7 +140,7 @@ TEST(ServeCommandTest, BadInputsAreClearErrors) {
   r = Tessera(
       {"load", "--workload", Data("examples/a100-mig.workload.yaml"), "--target", "localhost:80"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("target: 'localhost:80' is not http://host:port"));
+  EXPECT_THAT(r.err, HasSubstr("--target: 'localhost:80' is not http://host:port"));
   r = Tessera({"load", "--workload", Data("examples/a100-mig.workload.yaml"), "--target",
                "http://127.0.0.1:" + std::to_string(FreePort()), "--duration", "1"});
   EXPECT_EQ(r.code, 1);
@@ -135,7 +148,7 @@ TEST(ServeCommandTest, BadInputsAreClearErrors) {
   r = Tessera({"load", "--workload", Data("examples/a100-mig.workload.yaml"), "--target",
                "http://127.0.0.1:1", "--warmup", "5", "--duration", "2"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr("warmup: must be in [0, duration)"));
+  EXPECT_THAT(r.err, HasSubstr("--warmup: must be in [0, duration)"));
 }
 
 }  // namespace
