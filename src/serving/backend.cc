@@ -12,8 +12,9 @@ std::vector<SlotInfo> DescribeSlots(const plan::Plan& plan, const hw::Catalog* c
       absl::StatusOr<const hw::GpuModel*> model = catalog->Find(gpu.gpu);
       if (model.ok()) gpu_sms = (*model)->sms.value_or(0);
     }
-    for (size_t p = 0; p < gpu.partitions.size(); ++p, ++partition_id) {
+    for (size_t p = 0; p < gpu.partitions.size(); ++p) {
       const plan::PlanPartition& pp = gpu.partitions[p];
+      if (pp.assignments.empty()) continue;  // idle: no id (as the simulator counts partitions)
       for (size_t a = 0; a < pp.assignments.size(); ++a) {
         const plan::Assignment& assignment = pp.assignments[a];
         SlotInfo slot;
@@ -31,6 +32,7 @@ std::vector<SlotInfo> DescribeSlots(const plan::Plan& plan, const hw::Catalog* c
         slot.procs = assignment.procs;
         slots.push_back(std::move(slot));
       }
+      ++partition_id;
     }
   }
   return slots;

@@ -13,9 +13,14 @@
 namespace tessera::serving {
 namespace {
 
+// JSON text; bytes that are not UTF-8 (echoed from a request) become U+FFFD instead of throwing.
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void SendError(httplib::Response& res, int code, const std::string& message) {
   res.status = code;
-  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  res.set_content(Dump({{"error", message}}), "application/json");
 }
 
 int HttpCode(OutcomeCode code) {
@@ -35,6 +40,8 @@ int HttpCode(OutcomeCode code) {
   }
   return 500;
 }
+
+constexpr double kMaxSloMs = 1e7;
 
 // A validated inference request.
 struct InferRequest {
@@ -79,6 +86,10 @@ absl::StatusOr<InferRequest> ParseInfer(const std::string& body,
       return absl::InvalidArgumentError("slo_ms: must be a number of milliseconds > 0");
     }
     r.slo_ms = j["slo_ms"].get<double>();
+    if (r.slo_ms > kMaxSloMs) {
+      return absl::InvalidArgumentError(
+          fmt::format("slo_ms: at most {} ms (about 2.8 hours), got {}", kMaxSloMs, r.slo_ms));
+    }
   } else if (auto it = default_slo_ms.find(r.model); it != default_slo_ms.end()) {
     r.slo_ms = it->second;
   } else {
@@ -131,17 +142,16 @@ absl::Status HttpServer::Bind() {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Debian's cpp-httplib listens with a backlog of 5, too short for a burst of new connections
   // (the kernel then drops them and clients see resets): note the socket, listen again below.
-  int listening = -1;
   // Also: SO_REUSEADDR only. cpp-httplib's default adds SO_REUSEPORT, with which a second server
   // on the same port starts silently and takes half the connections.
-  server_->set_socket_options([&listening](int sock) {
+  server_->set_socket_options([this](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    listening = sock;
+    listen_fd_ = sock;
   });
   server_->set_tcp_nodelay(true);
   server_->set_keep_alive_max_count(1'000'000);
-  server_->set_keep_alive_timeout(30);
+  server_->set_keep_alive_timeout(5);  // an idle connection delays shutdown up to this long
   server_->set_payload_max_length(64 * 1024);
   Route();
   if (options_.port == 0) {
@@ -150,7 +160,10 @@ absl::Status HttpServer::Bind() {
   } else if (server_->bind_to_port(options_.host, options_.port)) {
     port_ = options_.port;
   }
-  if (port_ != 0 && listening >= 0) ::listen(listening, SOMAXCONN);
+  if (port_ != 0 && (listen_fd_ < 0 || ::listen(listen_fd_, SOMAXCONN) != 0)) {
+    return absl::UnavailableError(
+        fmt::format("cannot listen on {}:{} with a longer backlog", options_.host, port_));
+  }
   if (port_ == 0) {
     return absl::UnavailableError(fmt::format(
         "cannot listen on {}:{} (in use, or not allowed); choose another --port or --host",
@@ -159,10 +172,17 @@ absl::Status HttpServer::Bind() {
   return absl::OkStatus();
 }
 
-void HttpServer::Serve() { server_->listen_after_bind(); }
+void HttpServer::Serve() {
+  if (shutting_down_) return;
+  server_->listen_after_bind();
+}
 
+// The listening socket is shut down as well as stopped: cpp-httplib's stop() does nothing until
+// its accept loop has started, and a shut-down socket ends that loop whenever it starts.
 void HttpServer::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
   scheduler_->Drain();
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
   server_->stop();
 }
 
@@ -182,7 +202,7 @@ void HttpServer::Route() {
       SendError(res, HttpCode(o.code), o.message);
       return;
     }
-    res.set_content(OutcomeJson(*r, o, scheduler_->SlotName(o.slot)).dump(), "application/json");
+    res.set_content(Dump(OutcomeJson(*r, o, scheduler_->SlotName(o.slot))), "application/json");
   });
   server_->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     SchedulerSnapshot snapshot = scheduler_->Snapshot();
@@ -191,7 +211,7 @@ void HttpServer::Route() {
     j["backend"] = scheduler_->backend_name();
     j["models"] = scheduler_->Models();
     res.status = snapshot.draining ? 503 : 200;
-    res.set_content(j.dump(), "application/json");
+    res.set_content(Dump(j), "application/json");
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(PrometheusText(scheduler_->Snapshot(), scheduler_->backend_name()),
@@ -199,9 +219,15 @@ void HttpServer::Route() {
   });
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    SendError(res, res.status,
-              fmt::format("{} {}: no such endpoint (POST /v1/infer, GET /health, GET /metrics)",
-                          req.method, req.path));
+    if (res.status == 404 || res.status == 405) {
+      SendError(res, res.status,
+                fmt::format("{} {}: no such endpoint (POST /v1/infer, GET /health, GET /metrics)",
+                            req.method, req.path));
+    } else if (res.status == 413) {
+      SendError(res, res.status, "the request body is too large (at most 64 KiB)");
+    } else {
+      SendError(res, res.status, fmt::format("{} {}: HTTP {}", req.method, req.path, res.status));
+    }
   });
 }
 

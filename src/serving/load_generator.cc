@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <system_error>
 #include <thread>
 
 #include "fmt/core.h"
@@ -93,6 +94,24 @@ class LoadState {
     return false;
   }
 
+  // A sender's last act: it touches nothing of the state after this.
+  void SenderExited() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++exited_;
+    exited_cv_.notify_all();
+  }
+  // The sender the last Release asked for could not be started: it will not come.
+  void SenderFailed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+    ++exited_;
+  }
+  // Waits until `started` senders have exited.
+  void WaitForSenders(int64_t started) {
+    std::unique_lock<std::mutex> lock(mu_);
+    exited_cv_.wait(lock, [&] { return exited_ == started; });
+  }
+
   // Records one answer (status 0: no answer, `error` says why).
   void Record(const Job& job, Clock::time_point sent, Clock::time_point answered, int status,
               const std::string& body, const std::string& error) {
@@ -146,6 +165,8 @@ class LoadState {
   std::vector<Waiter*> idle_;  // connections waiting in Take, the last to go idle at the back
   std::deque<Job> backlog_;    // released while no connection was idle
   int64_t open_ = 0;           // connections running
+  int64_t exited_ = 0;         // senders that have ended (or failed to start)
+  std::condition_variable exited_cv_;
   bool closed_ = false;
   int64_t released_ = 0, answered_ = 0, transport_errors_ = 0;
   std::vector<sim::ModelMetrics> models_;
@@ -161,6 +182,8 @@ void RunConnection(const workload::Workload& workload, const LoadOptions& option
   client.set_tcp_nodelay(true);
   auto timeout = std::chrono::duration<double>(options.timeout_s);
   client.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+  client.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(
+      std::min(timeout, std::chrono::duration<double>(10))));
   client.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
   Job job;
   while (state.Take(job)) {
@@ -200,7 +223,7 @@ absl::Status CheckTarget(const std::string& target) {
 }  // namespace
 
 absl::Status LoadOptions::Validate() const {
-  static const std::regex kUrl(R"(^https?://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}/?$)");
+  static const std::regex kUrl(R"(^https?://[A-Za-z0-9.\-\[\]:]+:[0-9]{1,5}$)");
   if (!std::regex_match(target, kUrl)) {
     return absl::InvalidArgumentError(
         fmt::format("--target: '{}' is not http://host:port (e.g. http://127.0.0.1:8000)", target));
@@ -216,8 +239,9 @@ absl::Status LoadOptions::Validate() const {
     return absl::InvalidArgumentError(
         fmt::format("--connections: must be 1..10000, got {}", connections));
   }
-  if (!(timeout_s > 0)) {
-    return absl::InvalidArgumentError(fmt::format("--timeout: must be > 0 s, got {}", timeout_s));
+  if (!(timeout_s > 0) || timeout_s > 1e6) {
+    return absl::InvalidArgumentError(
+        fmt::format("--timeout: must be in (0, 1e6] s, got {}", timeout_s));
   }
   return absl::OkStatus();
 }
@@ -230,7 +254,9 @@ absl::StatusOr<LoadResult> RunLoad(const workload::Workload& workload,
                                                               {options.duration_s, options.seed}));
   RETURN_IF_ERROR(CheckTarget(options.target));
   LoadState state(workload, options);
-  std::vector<std::thread> connections;  // opened on demand, each closes after a second idle
+  // Senders are started on demand and detached (a long bursty run starts many: joining them only
+  // at the end would keep every finished one's stack); each reports its exit.
+  int64_t senders = 0;
   std::vector<workload::Arrival> next(sources.size());
   std::vector<bool> live(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) live[i] = sources[i]->Next(next[i]);
@@ -245,7 +271,15 @@ absl::StatusOr<LoadResult> RunLoad(const workload::Workload& workload,
     Job job{next[best], start + std::chrono::nanoseconds(next[best].time_ns)};
     std::this_thread::sleep_until(job.due);
     if (state.Release(job)) {
-      connections.emplace_back([&] { RunConnection(workload, options, state); });
+      ++senders;
+      try {
+        std::thread([&] {
+          RunConnection(workload, options, state);
+          state.SenderExited();
+        }).detach();
+      } catch (const std::system_error&) {
+        state.SenderFailed();  // the job stays queued for the senders already running
+      }
     }
     live[best] = sources[best]->Next(next[best]);
     if (progress != nullptr && job.arrival.time_ns >= next_report_ns) {
@@ -256,7 +290,7 @@ absl::StatusOr<LoadResult> RunLoad(const workload::Workload& workload,
     }
   }
   state.Close();
-  for (std::thread& t : connections) t.join();
+  state.WaitForSenders(senders);
   for (const auto& source : sources) RETURN_IF_ERROR(source->status());
   LoadResult result;
   state.Fill(result);

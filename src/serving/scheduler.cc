@@ -66,10 +66,13 @@ const char* OutcomeName(OutcomeCode code) {
 
 namespace {
 
+constexpr double kMaxMs = 1e7;  // SLOs and timeouts beyond 2.8 hours are refused or cut to it
+
 // How many requests a queue may hold for a request due in `slo_ms`.
 template <typename SlotState>
 size_t QueueBound(const SlotState& s, double slo_ms, double queue_slos) {
-  double work = s.capacity_rps * queue_slos * slo_ms / 1e3;
+  double work = s.capacity_rps * queue_slos * std::min(slo_ms, kMaxMs) / 1e3;
+  work = std::min(work, 1e9);
   return std::max<size_t>(2 * s.batch, static_cast<size_t>(std::ceil(work)));
 }
 
@@ -83,9 +86,10 @@ Outcome Refusal(OutcomeCode code, std::string message) {
 }  // namespace
 
 absl::Status SchedulerOptions::Validate() const {
-  if (!std::isfinite(batch_timeout_ms)) {
-    return absl::InvalidArgumentError(
-        "--batch-timeout-ms: must be a number (< 0: one full-batch time)");
+  if (!std::isfinite(batch_timeout_ms) || batch_timeout_ms > kMaxMs) {
+    return absl::InvalidArgumentError(fmt::format(
+        "--batch-timeout-ms: must be a number up to {} (< 0: one full-batch time), got {}", kMaxMs,
+        batch_timeout_ms));
   }
   if (!(queue_slos > 0) || !std::isfinite(queue_slos)) {
     return absl::InvalidArgumentError(fmt::format(
@@ -108,6 +112,23 @@ int64_t Scheduler::Now() const {
 
 absl::Status Scheduler::Start(const hw::Catalog* catalog) {
   RETURN_IF_ERROR(options_.Validate());
+  BuildState();
+  // The backend may take long (weights, graph captures, worker processes): no lock held.
+  absl::Status started = backend_->Start(DescribeSlots(plan_, catalog));
+  if (!started.ok()) {
+    backend_->Stop();
+    return started;
+  }
+  started_ = true;
+  for (auto& executor : executors_) {
+    executor->thread = std::thread([this, e = executor.get()] { RunExecutor(e); });
+  }
+  timer_thread_ = std::thread([this] { RunTimers(); });
+  completion_thread_ = std::thread([this] { RunCompletions(); });
+  return absl::OkStatus();
+}
+
+void Scheduler::BuildState() {
   std::lock_guard<std::mutex> lock(mu_);
   for (int slot = 0; slot < times_.slots(); ++slot) {
     const plan::Assignment& a = plan_.gpus[times_.ref(slot).gpu]
@@ -166,14 +187,6 @@ absl::Status Scheduler::Start(const hw::Catalog* catalog) {
         buckets.begin(), buckets.end(),
         [](const BucketState& x, const BucketState& y) { return x.input_max < y.input_max; });
   }
-  RETURN_IF_ERROR(backend_->Start(DescribeSlots(plan_, catalog)));
-  for (auto& executor : executors_) {
-    executor->thread = std::thread([this, e = executor.get()] { RunExecutor(e); });
-  }
-  timer_thread_ = std::thread([this] { RunTimers(); });
-  completion_thread_ = std::thread([this] { RunCompletions(); });
-  started_ = true;
-  return absl::OkStatus();
 }
 
 std::vector<std::string> Scheduler::Models() const { return model_names_; }
@@ -212,7 +225,7 @@ void Scheduler::Submit(std::string_view model, int input, double slo_ms, Callbac
               s.where, s.queue.size(), s.queue.size() * 1e3 / s.capacity_rps, options_.queue_slos,
               slo_ms));
     } else {
-      int64_t deadline = now + std::llround(slo_ms * 1e6);
+      int64_t deadline = now + std::llround(std::clamp(slo_ms, 0.0, kMaxMs) * 1e6);
       s.queue.push_back({now, deadline, std::move(done)});
       ++outstanding_;
       ++model_stats_[id].accepted;
@@ -254,6 +267,7 @@ bool Scheduler::Ready(int slot, int64_t now, int64_t* wake) const {
   const SlotState& s = slots_[slot];
   *wake = kNeverNs;
   if (s.queue.empty()) return false;
+  if (draining_) return true;  // no more requests will come to fill the batch
   sim::QueueHead head{s.queue.size(), s.queue.front().arrival, s.queue.front().deadline};
   return sim::BatchReady(times_, slot, head, s.batch, s.timeout_ns, now, wake);
 }
@@ -353,7 +367,7 @@ void Scheduler::RunExecutor(Executor* executor) {
     --s.busy;
     s.free_at[executor->local] = 0;
     s.idle.push_back(executor->index);
-    TryDispatch(s.partition, batch->finished);
+    TryDispatch(s.partition, Now());
     finished_.push_back(std::move(batch));
     completion_wake_.notify_one();
   }
@@ -429,7 +443,10 @@ void Scheduler::RunTimers() {
 
 void Scheduler::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
-  draining_ = true;
+  if (!draining_) {
+    draining_ = true;
+    for (size_t p = 0; p < partitions_.size(); ++p) TryDispatch(static_cast<int>(p), Now());
+  }
   idle_.wait(lock, [&] { return outstanding_ == 0; });
 }
 

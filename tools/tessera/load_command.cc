@@ -29,11 +29,12 @@ struct LoadCommandOptions {
 std::vector<std::string> EffectiveCommandLine(const LoadCommandOptions& o) {
   std::vector<std::string> line = {"tessera", "load", "--workload", o.workload};
   if (!o.trace.empty()) line.insert(line.end(), {"--trace", o.trace});
-  line.insert(line.end(),
-              {"--rate-scale", fmt::format("{}", o.rate_scale), "--duration",
-               fmt::format("{}", o.load.duration_s), "--seed", std::to_string(o.load.seed),
-               "--warmup", fmt::format("{}", o.load.warmup_s), "--connections",
-               std::to_string(o.load.connections), "--target", o.load.target});
+  line.insert(
+      line.end(),
+      {"--rate-scale", fmt::format("{}", o.rate_scale), "--duration",
+       fmt::format("{}", o.load.duration_s), "--seed", std::to_string(o.load.seed), "--warmup",
+       fmt::format("{}", o.load.warmup_s), "--connections", std::to_string(o.load.connections),
+       "--timeout", fmt::format("{}", o.load.timeout_s), "--target", o.load.target});
   return line;
 }
 

@@ -101,31 +101,64 @@ absl::StatusOr<std::unique_ptr<serving::Backend>> MakeBackend(const ServeOptions
       fmt::format("--backend: '{}' is not a backend (emulated, cuda)", o.backend));
 }
 
-// Waits for SIGINT or SIGTERM (or stop_after_s), in a thread of its own, then shuts down.
+// SIGINT and SIGTERM blocked in this thread and every thread it makes while alive (so that one
+// thread can wait for them with sigwait); on destruction any still pending are consumed before the
+// mask is restored, so a second Ctrl-C during drain does not kill the process afterwards.
+class ShutdownSignals {
+ public:
+  ShutdownSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+  }
+  ~ShutdownSignals() {
+    timespec now{0, 0};
+    while (sigtimedwait(&set_, nullptr, &now) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  // Waits for a signal, or for `limit_s` seconds when > 0; true when a signal came.
+  bool Wait(double limit_s) const {
+    if (limit_s > 0) {
+      timespec limit{static_cast<time_t>(limit_s),
+                     static_cast<long>((limit_s - std::floor(limit_s)) * 1e9)};
+      return sigtimedwait(&set_, nullptr, &limit) > 0;
+    }
+    int signal = 0;
+    return sigwait(&set_, &signal) == 0;
+  }
+
+ private:
+  sigset_t set_, previous_;
+};
+
+std::string StopLine(const serving::SchedulerSnapshot& end) {
+  int64_t accepted = 0, answered = 0, refused = 0;
+  for (const auto& m : end.models) {
+    accepted += m.accepted;
+    answered += m.served + m.failed;
+    refused += m.overloaded + m.no_bucket + m.draining;
+  }
+  return fmt::format(
+      "tessera serve: stopped; {} accepted, {} answered, {} refused, {} unknown model\n", accepted,
+      answered, refused, end.unknown_model);
+}
+
 absl::Status RunServe(const ServeOptions& o, std::ostream& out, std::ostream& err) {
   if (!(o.stop_after_s >= 0)) {
     return absl::InvalidArgumentError("--stop-after: must be >= 0 seconds (0: until a signal)");
   }
+  // First, before the backend makes threads (CUDA's among them) that would otherwise take them.
+  ShutdownSignals signals;
   ASSIGN_OR_RETURN(std::unique_ptr<Inputs> in, LoadInputs(o));
   ASSIGN_OR_RETURN(std::unique_ptr<serving::Backend> backend, MakeBackend(o, *in));
   ASSIGN_OR_RETURN(sim::ExecutionTimes times, sim::ExecutionTimes::Build(in->plan, in->profiles));
   int slots = times.slots();
-  // Block the shutdown signals in every thread made from here on; one thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &signals, &previous);
   serving::Scheduler scheduler(in->plan, std::move(times), backend.get(), o.scheduler);
-  absl::Status started = scheduler.Start(&in->catalog);
+  RETURN_IF_ERROR(scheduler.Start(&in->catalog));
   serving::HttpServer server(&scheduler, &in->registry, in->default_slo_ms, o.http);
-  if (started.ok()) started = server.Bind();
-  if (!started.ok()) {
-    scheduler.Stop();
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    return started;
-  }
+  RETURN_IF_ERROR(server.Bind());
   out << fmt::format(
              "tessera serve: {} ({} assignments), backend {}, listening on http://{}:{} "
              "(POST /v1/infer, GET /health, GET /metrics); SIGINT/SIGTERM drains and stops",
@@ -133,33 +166,17 @@ absl::Status RunServe(const ServeOptions& o, std::ostream& out, std::ostream& er
              server.port())
       << std::endl;
   std::thread waiter([&] {
-    if (o.stop_after_s > 0) {
-      timespec limit{static_cast<time_t>(o.stop_after_s),
-                     static_cast<long>((o.stop_after_s - std::floor(o.stop_after_s)) * 1e9)};
-      sigtimedwait(&signals, nullptr, &limit);
-    } else {
-      int signal = 0;
-      sigwait(&signals, &signal);
-    }
+    signals.Wait(o.stop_after_s);
     err << fmt::format("tessera serve: draining ({} requests outstanding)\n",
                        scheduler.Snapshot().outstanding);
     server.Shutdown();
   });
   server.Serve();
+  // Serve() ends at Shutdown(), or by itself if listening failed: then wake the waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   scheduler.Stop();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  serving::SchedulerSnapshot end = scheduler.Snapshot();
-  int64_t accepted = 0, served = 0, refused = 0;
-  for (const auto& m : end.models) {
-    accepted += m.accepted;
-    served += m.served + m.failed;
-    refused += m.overloaded + m.no_bucket + m.draining;
-  }
-  out << fmt::format(
-      "tessera serve: stopped; {} accepted, {} answered, {} refused, {} unknown "
-      "model\n",
-      accepted, served, refused, end.unknown_model);
+  out << StopLine(scheduler.Snapshot());
   return absl::OkStatus();
 }
 

@@ -39,7 +39,7 @@ struct SlotInfo {
   int gpu_sms = 0;        // SMs of the whole GPU (0 when the catalog does not say)
   hw::Partition partition;
   std::optional<int> start;  // MIG start slice
-  int partition_id = 0;      // unique across the plan, in plan order
+  int partition_id = 0;      // 0, 1, ... over the plan's partitions that serve something
   std::string model;         // registry canonical name
   int input_max = 0;         // every request is padded to it
   int batch = 1;             // the largest batch the server sends

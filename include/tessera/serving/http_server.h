@@ -13,7 +13,8 @@
 //                    lengths and capacities, batches, busy seconds, outstanding, draining, uptime.
 //
 // Shutdown(): the scheduler drains (new requests get 503, every accepted one is answered), then
-// the listener stops; Serve() returns once every connection's last response is written.
+// the listener stops; Serve() returns once every connection's last response is written. `slo_ms`
+// is at most 1e7 (about 2.8 hours).
 //
 // Example:
 //   HttpServer server(&scheduler, &registry, {{"resnet50", 100.0}}, {});
@@ -25,6 +26,7 @@
 #ifndef TESSERA_SERVING_HTTP_SERVER_H_
 #define TESSERA_SERVING_HTTP_SERVER_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,8 +57,11 @@ class HttpServer {
   // Binds the listening socket. Unavailable naming host:port when it cannot (in use, no rights).
   absl::Status Bind();
   int port() const { return port_; }
-  // Serves until Shutdown(). REQUIRES: Bind() was OK.
+  // Serves until Shutdown() (at once if Shutdown() came first). REQUIRES: Bind() was OK.
   void Serve();
+  // Drains the scheduler, then stops listening; idempotent, from any thread, before or during
+  // Serve(). A keep-alive connection left idle by its client can delay Serve()'s return by up to
+  // the 5 s keep-alive timeout.
   void Shutdown();
 
  private:
@@ -69,6 +74,8 @@ class HttpServer {
   HttpOptions options_;
   std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<bool> shutting_down_{false};
 };
 
 // The scheduler's snapshot as Prometheus text exposition (version 0.0.4).

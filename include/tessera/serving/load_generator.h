@@ -43,8 +43,9 @@ struct LoadOptions {
   double warmup_s = 0;     // requests arriving earlier are sent but not counted
   int connections = 1000;  // the most requests in flight at once (sender threads)
   double timeout_s = 120;  // per request; a request still unanswered then counts as an error
-  // InvalidArgument naming the field: target not http(s)://host:port, duration <= 0, warmup
-  // outside [0, duration), connections outside 1..10000, timeout <= 0.
+  // InvalidArgument naming the flag: target not http(s)://host:port, duration <= 0, warmup
+  // outside [0, duration), connections outside 1..10000, timeout outside (0, 1e6] s. Connecting
+  // waits at most min(timeout, 10 s).
   absl::Status Validate() const;
 };
 

@@ -16,6 +16,11 @@
 // Every accepted request is answered exactly once (kOk, or kFailed when the backend fails);
 // Drain() refuses new requests (kDraining) and returns when every accepted one is answered.
 //
+// Differences from the simulator, by design: each request brings its own SLO, and the batching
+// rule reads the oldest request's deadline (the simulator has one SLO per model, so the two agree
+// when a model's requests share one); the router's estimate of when an executor frees up uses the
+// profiled batch time, without the emulated backend's noise or interference.
+//
 // Example:
 //   ASSIGN_OR_RETURN(auto times, sim::ExecutionTimes::Build(plan, profiles));
 //   Scheduler scheduler(plan, std::move(times), backend.get(), {});
@@ -115,15 +120,18 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Starts the backend (Backend::Start) and the executor and timer threads. Errors: invalid
-  // options, the backend's error.
+  // Starts the backend (Backend::Start; on its failure Backend::Stop) and the executor, timer and
+  // completion threads. Errors: invalid options, the backend's error. REQUIRES: called once.
   absl::Status Start(const hw::Catalog* catalog);
   // Routes and queues one request of `model` (canonical name) with input size `input`, due
   // `slo_ms` after now; `done` is called exactly once with the outcome. REQUIRES: Start() was OK.
   void Submit(std::string_view model, int input, double slo_ms, Callback done);
-  // Refuses new requests from now on and waits until every accepted one is answered.
+  // Refuses new requests from now on, starts every waiting batch without waiting for it to fill,
+  // and waits until every accepted request is answered. Not from a callback (it would wait for
+  // itself).
   void Drain();
-  // Drain(), then stops the threads and the backend. Idempotent.
+  // Drain(), then stops the threads and the backend. Idempotent; from one thread (the owner's),
+  // not from a callback.
   void Stop();
   SchedulerSnapshot Snapshot() const;
   // The models the plan serves, sorted. REQUIRES (as for the next two): Start() was OK.
@@ -166,6 +174,7 @@ class Scheduler {
   bool MaybeDispatch(int slot, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Dispatch(int slot, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmTimer(int slot, int64_t wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void BuildState();  // slots, partitions, buckets and executors from the plan
   void RunExecutor(Executor* executor);
   void RunTimers();
   // Answers the finished batches' requests, on a thread of its own so that an executor starts its
