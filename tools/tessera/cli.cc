@@ -18,6 +18,8 @@ void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& e
 void AddServeCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera load` (load_command.cc): the open-loop load generator.
 void AddLoadCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera worker` (measure_command.cc, hidden): the process that serves one MIG instance.
+void AddWorkerCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
 int ReportError(const absl::Status& status, std::ostream& err) {
   err << "tessera: error: " << status.message() << "\n";
@@ -53,6 +55,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddAdaptCommand(app, out, err, exit_code);
   AddServeCommand(app, out, err, exit_code);
   AddLoadCommand(app, out, err, exit_code);
+  AddWorkerCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // the program name

@@ -42,6 +42,10 @@ void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
 // profiling and latency predictors.
 void AddProfilesPredictCommands(CLI::App* profiles, std::ostream& out, std::ostream& err,
                                 int& exit_code);
+// `tessera profiles measure` (measure_command.cc), registered under `profiles`: latency and memory
+// measured with the CUDA engine.
+void AddProfilesMeasureCommand(CLI::App* profiles, std::ostream& out, std::ostream& err,
+                               int& exit_code);
 // `tessera validate` (validate_command.cc): check a plan against catalog, profiles and workload.
 void AddValidateCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera plan` (plan_command.cc): make a plan with a named planner.

@@ -334,6 +334,7 @@ void AddProfilesCommands(CLI::App& app, std::ostream& out, std::ostream& err, in
   AddShow(profiles, out, err, exit_code);
   AddLookup(profiles, out, err, exit_code);
   AddProfilesPredictCommands(profiles, out, err, exit_code);
+  AddProfilesMeasureCommand(profiles, out, err, exit_code);
 }
 
 }  // namespace tessera::cli
