@@ -4,9 +4,11 @@
 # a summary in OUTDIR/summary.txt. See docs/gpu.md.
 #
 #   0. tessera: build/release/bin/tessera if built; else the bundle (TESSERA_BUNDLE=tarball, or
-#      build/release/tessera-*.tar.gz); else it builds (cmake --preset release, all targets).
+#      build/release/tessera-*.tar.gz, the -gpu one with cuBLAS/cuDNN from the machine); else it
+#      builds (cmake --preset release, all targets).
 #   a. identity: nvidia-smi -L, tessera gpus, tessera gpus verify (read-only)
-#   b. GPU outputs against the CPU reference: the *cuda*_test programs (needs the build tree)
+#   b. GPU outputs against the CPU reference: tessera check-engine (small and full size), then the
+#      *cuda*_test programs where the build tree is there
 #   c. tessera profiles measure on the bundled H100 SM-partition configurations (quick subset;
 #      TESSERA_GPU_FULL=1 for all 352), compared with data/profiles/h100-sm-partitions.csv on an
 #      H100, and with PyTorch + CUDA graphs (bench/gpu/torch_baseline.py) where torch is installed
@@ -38,7 +40,7 @@ step() {  # step NAME LIMIT_S COMMAND...: output to NAME.log, exit code and time
 build=$root/build/release
 tessera=$build/bin/tessera
 if [ ! -x "$tessera" ]; then
-  bundle=${TESSERA_BUNDLE:-$(ls "$build"/tessera-*-linux-x86_64.tar.gz 2>/dev/null | head -1)}
+  bundle=${TESSERA_BUNDLE:-$(ls "$build"/tessera-*-linux-x86_64*.tar.gz 2>/dev/null | head -1)}
   if [ -n "$bundle" ] && [ -f "$bundle" ]; then
     tar xzf "$bundle" -C "$out" && tessera=$out/tessera/bin/tessera
     note "using the bundle $bundle"
@@ -47,6 +49,15 @@ if [ ! -x "$tessera" ]; then
     (cd "$root" && cmake --preset release && cmake --build --preset release -j"$(nproc)") \
       >"$out/build.log" 2>&1 || note "build failed: see build.log"
   fi
+fi
+# The GPU-machine bundle (cmake --build --preset release --target bundle-gpu) leaves out cuBLAS and
+# cuDNN: take them from the CUDA toolkit or PyTorch's nvidia-* wheels.
+if [ -x "$tessera" ] && ldd "$tessera" 2>/dev/null | grep -q "not found"; then
+  extra=$(python3 -c 'import glob, site
+print(":".join(sorted(glob.glob(site.getsitepackages()[0] + "/nvidia/*/lib"))))' 2>/dev/null)
+  export LD_LIBRARY_PATH=${extra}${extra:+:}/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  note "libraries from LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+  ldd "$tessera" | grep "not found" | tee -a "$summary"
 fi
 [ -x "$tessera" ] || { note "no tessera binary: stopping"; exit 1; }
 note "tessera: $tessera ($("$tessera" --version 2>&1))"
@@ -68,6 +79,11 @@ if [[ "$mig" == Enabled ]]; then
 fi
 
 # --- b. GPU outputs against the CPU reference -----------------------------------------------------
+# tessera check-engine: every model, small, then three at full size (the CPU side takes a while).
+step check-engine 120 "$tessera" check-engine
+tee -a "$summary" <"$out/check-engine.log"
+step check-engine-full 400 "$tessera" check-engine --full-size --models resnet50,bert_base,gpt2
+tee -a "$summary" <"$out/check-engine-full.log"
 # The test programs whose names hold "cuda" (cuda_engine_test: GPU outputs against the CPU
 # reference; runtime_cuda_test: green contexts, backend, profiler), run directly: ctest names tests
 # by their GoogleTest names.

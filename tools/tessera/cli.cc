@@ -18,6 +18,8 @@ void AddAdaptCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& e
 void AddServeCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera load` (load_command.cc): the open-loop load generator.
 void AddLoadCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
+// `tessera check-engine` (check_engine_command.cc): the CUDA engine against the CPU reference.
+void AddCheckEngineCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 // `tessera worker` (measure_command.cc, hidden): the process that serves one MIG instance.
 void AddWorkerCommand(CLI::App& app, std::ostream& out, std::ostream& err, int& exit_code);
 
@@ -55,6 +57,7 @@ int RunTessera(const std::vector<std::string>& args, std::ostream& out, std::ost
   AddAdaptCommand(app, out, err, exit_code);
   AddServeCommand(app, out, err, exit_code);
   AddLoadCommand(app, out, err, exit_code);
+  AddCheckEngineCommand(app, out, err, exit_code);
   AddWorkerCommand(app, out, err, exit_code);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -139,5 +139,18 @@ TEST(WorkerCommandTest, ValidatesChannels) {
 #endif
 }
 
+TEST(CheckEngineCommandTest, SaysWhatItNeeds) {
+  ExpectError(Tessera({"check-engine", "--batch", "0"}), "--batch: must be 1..64");
+#if TESSERA_HAVE_CUDA
+  ExpectError(Tessera({"check-engine", "--models", "nope"}), "'nope' is not an engine model");
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    ExpectError(Tessera({"check-engine"}), "NVIDIA GPU");
+  }
+#else
+  ExpectError(Tessera({"check-engine"}), "built without the CUDA runtime");
+#endif
+}
+
 }  // namespace
 }  // namespace tessera::cli

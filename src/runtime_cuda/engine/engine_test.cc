@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tessera/base/status_matchers.h"
+#include "tessera/runtime_cuda/engine_check.h"
 #include "tessera/serving/reference.h"
 
 namespace tessera::runtime_cuda {
@@ -32,14 +33,22 @@ int SmallInput(const std::string& model) {
   return model == "bert_base" || model == "gpt2" ? 24 : 64;
 }
 
-// Max |a - b| relative to max(1, max |b|).
-float ScaledError(const std::vector<float>& a, const std::vector<float>& b) {
-  float err = 0.0f, scale = 1.0f;
-  for (size_t i = 0; i < a.size(); ++i) {
-    err = std::max(err, std::fabs(a[i] - b[i]));
-    scale = std::max(scale, std::fabs(b[i]));
-  }
-  return err / scale;
+TEST(EngineCheckTest, ScaledErrorIsRelativeToTheLargestReferenceValue) {
+  EXPECT_FLOAT_EQ(ScaledError({1.0f, 2.5f}, {1.0f, 2.0f}), 0.25f);
+  EXPECT_FLOAT_EQ(ScaledError({0.1f}, {0.0f}), 0.1f);  // scale at least 1
+}
+
+TEST(EngineCheckTest, NeedsADevice) {
+  if (HaveDevice()) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_THAT(CheckEngineAgainstReference({}), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(EngineCheckTest, SmallModelsPassOnTheDevice) {
+  if (!HaveDevice()) GTEST_SKIP() << "no CUDA device";
+  ASSERT_OK_AND_ASSIGN(std::vector<EngineCheckRow> rows, CheckEngineAgainstReference({}));
+  EXPECT_EQ(rows.size(), EngineModels().size());
+  for (const EngineCheckRow& row : rows)
+    EXPECT_TRUE(row.passed) << row.model << " " << row.scaled_error;
 }
 
 TEST(EngineNoDeviceTest, CreateIsUnavailableWithoutDevice) {
