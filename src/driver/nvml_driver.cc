@@ -12,11 +12,11 @@
 #include <utility>
 
 #include "fmt/core.h"
-#include "nvml_api.h"
+#include "nvml_driver_internal.h"
 #include "tessera/base/status.h"
 
 namespace tessera::driver {
-namespace {
+namespace internal {
 
 // The layouts of nvml.h (NVML API 12, x86-64 and aarch64 Linux).
 static_assert(sizeof(nvmlPciInfo_t) == 68);
@@ -29,72 +29,6 @@ static_assert(sizeof(nvmlComputeInstanceProfileInfo_t) == 36);
 static_assert(sizeof(nvmlComputeInstanceInfo_t) == 32);
 
 constexpr char kDefaultLibrary[] = "libnvidia-ml.so.1";
-
-// The NVML entry points, resolved with dlsym. Only ProfileInfoV may be null.
-struct NvmlApi {
-  decltype(&nvmlInit_v2) Init = nullptr;
-  decltype(&nvmlShutdown) Shutdown = nullptr;
-  decltype(&nvmlErrorString) ErrorString = nullptr;
-  decltype(&nvmlDeviceGetCount_v2) DeviceGetCount = nullptr;
-  decltype(&nvmlDeviceGetHandleByIndex_v2) DeviceGetHandleByIndex = nullptr;
-  decltype(&nvmlDeviceGetName) DeviceGetName = nullptr;
-  decltype(&nvmlDeviceGetUUID) DeviceGetUuid = nullptr;
-  decltype(&nvmlDeviceGetPciInfo_v3) DeviceGetPciInfo = nullptr;
-  decltype(&nvmlDeviceGetMemoryInfo) DeviceGetMemoryInfo = nullptr;
-  decltype(&nvmlDeviceGetMigMode) DeviceGetMigMode = nullptr;
-  decltype(&nvmlDeviceGetGpuInstanceProfileInfo) ProfileInfo = nullptr;
-  decltype(&nvmlDeviceGetGpuInstanceProfileInfoV) ProfileInfoV = nullptr;
-  decltype(&nvmlDeviceGetGpuInstancePossiblePlacements_v2) PossiblePlacements = nullptr;
-  decltype(&nvmlDeviceGetGpuInstances) DeviceGetGpuInstances = nullptr;
-  decltype(&nvmlGpuInstanceGetInfo) GpuInstanceGetInfo = nullptr;
-  decltype(&nvmlGpuInstanceGetComputeInstanceProfileInfo) ComputeProfileInfo = nullptr;
-  decltype(&nvmlGpuInstanceGetComputeInstances) GetComputeInstances = nullptr;
-  decltype(&nvmlComputeInstanceGetInfo_v2) ComputeInstanceGetInfo = nullptr;
-  // Writes; all null when the library lacks any of them (the driver then only reads).
-  decltype(&nvmlDeviceSetMigMode) SetMigMode = nullptr;
-  decltype(&nvmlDeviceCreateGpuInstanceWithPlacement) CreateGpuInstance = nullptr;
-  decltype(&nvmlDeviceGetGpuInstanceById) GetGpuInstanceById = nullptr;
-  decltype(&nvmlGpuInstanceDestroy) DestroyGpuInstance = nullptr;
-  decltype(&nvmlGpuInstanceCreateComputeInstance) CreateComputeInstance = nullptr;
-  decltype(&nvmlComputeInstanceDestroy) DestroyComputeInstance = nullptr;
-  std::string missing_write;  // the first write function the library lacks, if any
-};
-
-// Owns a dlopen handle.
-class Library {
- public:
-  Library(void* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  ~Library() { dlclose(handle_); }
-
-  template <typename Fn>
-  absl::Status Resolve(const char* symbol, Fn& fn) const {
-    fn = reinterpret_cast<Fn>(dlsym(handle_, symbol));
-    if (fn != nullptr) return absl::OkStatus();
-    return absl::UnavailableError(
-        fmt::format("{} has no {}: it is not NVML, or the NVIDIA driver is too old for tessera's "
-                    "MIG queries; update the driver",
-                    path_, symbol));
-  }
-
- private:
-  void* handle_;
-  std::string path_;
-};
-
-void ResolveWrites(const Library& lib, NvmlApi& api) {
-  auto resolve = [&](const char* symbol, auto& fn) {
-    if (!api.missing_write.empty()) return;
-    if (!lib.Resolve(symbol, fn).ok()) api.missing_write = symbol;
-  };
-  resolve("nvmlDeviceSetMigMode", api.SetMigMode);
-  resolve("nvmlDeviceCreateGpuInstanceWithPlacement", api.CreateGpuInstance);
-  resolve("nvmlDeviceGetGpuInstanceById", api.GetGpuInstanceById);
-  resolve("nvmlGpuInstanceDestroy", api.DestroyGpuInstance);
-  resolve("nvmlGpuInstanceCreateComputeInstance", api.CreateComputeInstance);
-  resolve("nvmlComputeInstanceDestroy", api.DestroyComputeInstance);
-}
 
 absl::Status ResolveAll(const Library& lib, NvmlApi& api) {
   RETURN_IF_ERROR(lib.Resolve("nvmlInit_v2", api.Init));
@@ -121,11 +55,6 @@ absl::Status ResolveAll(const Library& lib, NvmlApi& api) {
   }
   ResolveWrites(lib, api);
   return absl::OkStatus();
-}
-
-// NVML's answer for "this GPU has no such profile" (an index it lacks or does not know).
-bool IsNoSuchProfile(nvmlReturn_t result) {
-  return result == NVML_ERROR_NOT_SUPPORTED || result == NVML_ERROR_INVALID_ARGUMENT;
 }
 
 MigMode ToMigMode(unsigned int mode) {
@@ -161,54 +90,6 @@ ProfileInfo ToProfileInfo(int profile_index, const nvmlGpuInstanceProfileInfo_t&
   p.memory_mib = static_cast<int64_t>(info.memorySizeMB);
   return p;
 }
-
-class NvmlDriver : public GpuDriver {
- public:
-  NvmlDriver(std::unique_ptr<Library> library, NvmlApi api)
-      : library_(std::move(library)), api_(api) {}
-  NvmlDriver(const NvmlDriver&) = delete;
-  NvmlDriver& operator=(const NvmlDriver&) = delete;
-  ~NvmlDriver() override { api_.Shutdown(); }
-
-  std::string Name() const override { return "nvml"; }
-  absl::StatusOr<std::vector<GpuInfo>> ListGpus() override;
-  absl::StatusOr<std::vector<ProfileInfo>> GetProfiles(int gpu_index) override;
-  absl::StatusOr<std::vector<GpuInstanceInfo>> GetGpuInstances(int gpu_index) override;
-  absl::StatusOr<int> CreateGpuInstance(int gpu_index, std::string_view profile,
-                                        int start) override;
-  absl::Status DestroyGpuInstance(int gpu_index, int instance_id) override;
-  absl::Status SetMigMode(int gpu_index, bool enabled) override;
-
- private:
-  absl::Status CheckWritable() const;
-  // The compute-instance profile id spanning all `slices` of `instance`.
-  absl::StatusOr<unsigned int> FullComputeProfile(nvmlGpuInstance_t instance, int slices) const;
-  absl::Status DestroyComputeInstances(nvmlGpuInstance_t instance) const;
-  absl::Status Check(const char* function, nvmlReturn_t result) const;
-  absl::StatusOr<int> GpuCount() const;
-  absl::StatusOr<nvmlDevice_t> Device(int gpu_index) const;
-  absl::StatusOr<GpuInfo> ReadGpu(int gpu_index) const;
-  absl::Status ReadMigMode(nvmlDevice_t device, GpuInfo& gpu) const;
-  // The profile at `profile_index`, or nullopt when the GPU has none there.
-  absl::StatusOr<std::optional<ProfileInfo>> ReadProfile(nvmlDevice_t device,
-                                                         int profile_index) const;
-  std::string ReadProfileName(nvmlDevice_t device, int profile_index) const;
-  absl::StatusOr<std::vector<PlacementRange>> ReadPlacements(nvmlDevice_t device,
-                                                             int profile_id) const;
-  absl::StatusOr<std::vector<ProfileInfo>> ReadProfiles(nvmlDevice_t device) const;
-  absl::StatusOr<GpuInstanceInfo> ReadGpuInstance(nvmlGpuInstance_t instance) const;
-  absl::StatusOr<std::vector<ComputeInstanceInfo>> ReadComputeInstances(
-      nvmlGpuInstance_t instance) const;
-  // Calls `visit` on every compute instance of `instance` (each profile id once), stopping at the
-  // first error.
-  absl::Status ForEachComputeInstance(
-      nvmlGpuInstance_t instance,
-      const std::function<absl::Status(nvmlComputeInstance_t,
-                                       const nvmlComputeInstanceProfileInfo_t&)>& visit) const;
-
-  std::unique_ptr<Library> library_;
-  NvmlApi api_;
-};
 
 absl::Status NvmlDriver::Check(const char* function, nvmlReturn_t result) const {
   if (result == NVML_SUCCESS) return absl::OkStatus();
@@ -429,113 +310,6 @@ absl::StatusOr<std::vector<ComputeInstanceInfo>> NvmlDriver::ReadComputeInstance
   return result;
 }
 
-absl::Status NvmlDriver::CheckWritable() const {
-  if (api_.missing_write.empty()) return absl::OkStatus();
-  return absl::UnimplementedError(
-      fmt::format("this NVML library has no {}, so tessera cannot change MIG state through it; "
-                  "update the NVIDIA driver",
-                  api_.missing_write));
-}
-
-absl::StatusOr<int> NvmlDriver::CreateGpuInstance(int gpu_index, std::string_view profile_name,
-                                                  int start) {
-  RETURN_IF_ERROR(CheckWritable());
-  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
-  GpuInfo gpu;
-  RETURN_IF_ERROR(ReadMigMode(device, gpu));
-  if (gpu.mig_current != MigMode::kEnabled) {
-    return absl::FailedPreconditionError(
-        fmt::format("MIG is {} on GPU {}; enable MIG before creating instances",
-                    MigModeName(gpu.mig_current), gpu_index));
-  }
-  ASSIGN_OR_RETURN(std::vector<ProfileInfo> profiles, ReadProfiles(device));
-  auto profile = std::find_if(profiles.begin(), profiles.end(),
-                              [&](const ProfileInfo& p) { return p.name == profile_name; });
-  if (profile == profiles.end()) {
-    return absl::InvalidArgumentError(
-        fmt::format("GPU {} has no MIG profile '{}'", gpu_index, std::string(profile_name)));
-  }
-  ASSIGN_OR_RETURN(std::vector<PlacementRange> placements, ReadPlacements(device, profile->id));
-  auto placement = std::find_if(placements.begin(), placements.end(),
-                                [&](const PlacementRange& p) { return p.start == start; });
-  if (placement == placements.end()) {
-    return absl::InvalidArgumentError(fmt::format("{} cannot start at memory slice {} on GPU {}",
-                                                  profile->name, start, gpu_index));
-  }
-  nvmlGpuInstancePlacement_t where = {static_cast<unsigned int>(placement->start),
-                                      static_cast<unsigned int>(placement->size)};
-  nvmlGpuInstance_t instance = nullptr;
-  RETURN_IF_ERROR(Check(
-      "nvmlDeviceCreateGpuInstanceWithPlacement",
-      api_.CreateGpuInstance(device, static_cast<unsigned int>(profile->id), &where, &instance)));
-  absl::StatusOr<unsigned int> ci_profile = FullComputeProfile(instance, profile->slice_count);
-  nvmlComputeInstance_t compute = nullptr;
-  absl::Status created = ci_profile.ok()
-                             ? Check("nvmlGpuInstanceCreateComputeInstance",
-                                     api_.CreateComputeInstance(instance, *ci_profile, &compute))
-                             : ci_profile.status();
-  if (!created.ok()) {
-    api_.DestroyGpuInstance(instance);  // roll back; the caller re-reads the GPU either way
-    return created;
-  }
-  nvmlGpuInstanceInfo_t info = {};
-  RETURN_IF_ERROR(Check("nvmlGpuInstanceGetInfo", api_.GpuInstanceGetInfo(instance, &info)));
-  return static_cast<int>(info.id);
-}
-
-absl::StatusOr<unsigned int> NvmlDriver::FullComputeProfile(nvmlGpuInstance_t instance,
-                                                            int slices) const {
-  for (unsigned int index = 0; index < TESSERA_NVML_COMPUTE_INSTANCE_PROFILE_LIMIT; ++index) {
-    nvmlComputeInstanceProfileInfo_t profile = {};
-    nvmlReturn_t answer = api_.ComputeProfileInfo(
-        instance, index, NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_SHARED, &profile);
-    if (IsNoSuchProfile(answer)) continue;
-    RETURN_IF_ERROR(Check("nvmlGpuInstanceGetComputeInstanceProfileInfo", answer));
-    if (static_cast<int>(profile.sliceCount) == slices) return profile.id;
-  }
-  return absl::InternalError(
-      fmt::format("the new GPU instance offers no compute-instance profile of {} slices", slices));
-}
-
-absl::Status NvmlDriver::DestroyComputeInstances(nvmlGpuInstance_t instance) const {
-  return ForEachComputeInstance(
-      instance, [&](nvmlComputeInstance_t handle, const nvmlComputeInstanceProfileInfo_t&) {
-        return Check("nvmlComputeInstanceDestroy", api_.DestroyComputeInstance(handle));
-      });
-}
-
-absl::Status NvmlDriver::DestroyGpuInstance(int gpu_index, int instance_id) {
-  RETURN_IF_ERROR(CheckWritable());
-  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
-  nvmlGpuInstance_t instance = nullptr;
-  nvmlReturn_t found =
-      api_.GetGpuInstanceById(device, static_cast<unsigned int>(instance_id), &instance);
-  if (found == NVML_ERROR_NOT_FOUND || found == NVML_ERROR_INVALID_ARGUMENT) {
-    return absl::NotFoundError(
-        fmt::format("no GPU instance with id {} on GPU {}", instance_id, gpu_index));
-  }
-  RETURN_IF_ERROR(Check("nvmlDeviceGetGpuInstanceById", found));
-  RETURN_IF_ERROR(DestroyComputeInstances(instance));
-  return Check("nvmlGpuInstanceDestroy", api_.DestroyGpuInstance(instance));
-}
-
-absl::Status NvmlDriver::SetMigMode(int gpu_index, bool enabled) {
-  RETURN_IF_ERROR(CheckWritable());
-  ASSIGN_OR_RETURN(nvmlDevice_t device, Device(gpu_index));
-  nvmlReturn_t activation = NVML_SUCCESS;
-  RETURN_IF_ERROR(
-      Check("nvmlDeviceSetMigMode",
-            api_.SetMigMode(device, enabled ? NVML_DEVICE_MIG_ENABLE : NVML_DEVICE_MIG_DISABLE,
-                            &activation)));
-  if (activation != NVML_SUCCESS) {
-    return absl::FailedPreconditionError(fmt::format(
-        "MIG mode on GPU {} is pending: activation failed ({}); stop the GPU's processes and reset "
-        "it (nvidia-smi -i {} -r)",
-        gpu_index, api_.ErrorString(activation), gpu_index));
-  }
-  return absl::OkStatus();
-}
-
 std::string LoadError(const std::string& path) {
   const char* error = dlerror();
   std::string detail = error != nullptr ? error : "cannot be loaded";
@@ -544,14 +318,17 @@ std::string LoadError(const std::string& path) {
       "no NVIDIA driver found ({}); tessera can still plan and simulate without a GPU", detail);
 }
 
-}  // namespace
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<GpuDriver>> OpenNvmlDriver(const std::string& library_path) {
+  using internal::Library;
+  using internal::NvmlApi;
+  using internal::NvmlDriver;
   void* handle = dlopen(library_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return absl::UnavailableError(LoadError(library_path));
+  if (handle == nullptr) return absl::UnavailableError(internal::LoadError(library_path));
   auto library = std::make_unique<Library>(handle, library_path);
   NvmlApi api;
-  RETURN_IF_ERROR(ResolveAll(*library, api));
+  RETURN_IF_ERROR(internal::ResolveAll(*library, api));
   nvmlReturn_t result = api.Init();
   if (result != NVML_SUCCESS) {
     return absl::UnavailableError(
@@ -564,7 +341,7 @@ absl::StatusOr<std::unique_ptr<GpuDriver>> OpenNvmlDriver(const std::string& lib
 
 absl::StatusOr<std::unique_ptr<GpuDriver>> OpenNvmlDriver() {
   const char* path = std::getenv("TESSERA_NVML_LIBRARY");
-  return OpenNvmlDriver(path != nullptr && *path != '\0' ? path : kDefaultLibrary);
+  return OpenNvmlDriver(path != nullptr && *path != '\0' ? path : internal::kDefaultLibrary);
 }
 
 }  // namespace tessera::driver
