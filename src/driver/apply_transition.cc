@@ -52,10 +52,11 @@ absl::Status RunStep(GpuDriver& driver, int gpu_index, const hw::GpuModel& model
   if (step.kind == hw::TransitionStep::Kind::kCreate) {
     ASSIGN_OR_RETURN(int id,
                      driver.CreateGpuInstance(gpu_index, profile.name, step.instance.start));
-    instances.push_back({.id = id,
-                         .placement = {step.instance.start, profile.memory_slices},
-                         .compute_instances = {},
-                         .profile_name = profile.name});
+    GpuInstanceInfo created;  // what the steps after this one need to know of it
+    created.id = id;
+    created.placement = {step.instance.start, profile.memory_slices};
+    created.profile_name = profile.name;
+    instances.push_back(std::move(created));
     return absl::OkStatus();
   }
   if (at == instances.end()) {

@@ -149,6 +149,8 @@ absl::StatusOr<int> FakeDriver::CreateGpuInstance(int gpu_index, std::string_vie
   instance.info.profile_id = profile.nvml_id.value_or(-1);
   instance.info.placement = {start, profile.memory_slices};
   instance.info.profile_name = profile.name;
+  instance.info.mig_device_uuid =
+      fmt::format("MIG-fake-gpu{}-instance{}", gpu_index, instance.info.id);
   instance.info.compute_instances.push_back(
       {.id = 0,
        .profile_id = ComputeInstanceProfile(profile.compute_slices),

@@ -53,6 +53,11 @@ absl::Status ResolveAll(const Library& lib, NvmlApi& api) {
   if (!lib.Resolve("nvmlDeviceGetGpuInstanceProfileInfoV", api.ProfileInfoV).ok()) {
     api.ProfileInfoV = nullptr;  // optional: profiles are then reported without names
   }
+  if (!lib.Resolve("nvmlDeviceGetMaxMigDeviceCount", api.MaxMigDeviceCount).ok() ||
+      !lib.Resolve("nvmlDeviceGetMigDeviceHandleByIndex", api.MigDeviceHandleByIndex).ok() ||
+      !lib.Resolve("nvmlDeviceGetGpuInstanceId", api.DeviceGetGpuInstanceId).ok()) {
+    api.MaxMigDeviceCount = nullptr;  // optional: instances are then listed without MIG UUIDs
+  }
   ResolveWrites(lib, api);
   return absl::OkStatus();
 }
@@ -255,7 +260,31 @@ absl::StatusOr<std::vector<GpuInstanceInfo>> NvmlDriver::GetGpuInstances(int gpu
             [](const GpuInstanceInfo& a, const GpuInstanceInfo& b) {
               return a.placement.start < b.placement.start;
             });
+  std::map<int, std::string> uuids = ReadMigDeviceUuids(device);
+  for (GpuInstanceInfo& instance : instances) {
+    if (auto it = uuids.find(instance.id); it != uuids.end()) instance.mig_device_uuid = it->second;
+  }
   return instances;
+}
+
+std::map<int, std::string> NvmlDriver::ReadMigDeviceUuids(nvmlDevice_t device) const {
+  std::map<int, std::string> uuids;
+  unsigned int count = 0;
+  if (api_.MaxMigDeviceCount == nullptr || api_.MaxMigDeviceCount(device, &count) != NVML_SUCCESS) {
+    return uuids;
+  }
+  for (unsigned int i = 0; i < count; ++i) {
+    nvmlDevice_t mig = nullptr;
+    unsigned int id = 0;
+    char uuid[NVML_UUID_BUFFER_SIZE] = {};
+    if (api_.MigDeviceHandleByIndex(device, i, &mig) != NVML_SUCCESS ||
+        api_.DeviceGetGpuInstanceId(mig, &id) != NVML_SUCCESS ||
+        api_.DeviceGetUuid(mig, uuid, sizeof(uuid)) != NVML_SUCCESS) {
+      continue;  // an index without a MIG device (NOT_FOUND), or one NVML cannot describe
+    }
+    uuids[static_cast<int>(id)] = std::string(uuid, strnlen(uuid, sizeof(uuid)));
+  }
+  return uuids;
 }
 
 absl::StatusOr<GpuInstanceInfo> NvmlDriver::ReadGpuInstance(nvmlGpuInstance_t handle) const {

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,10 @@ struct NvmlApi {
   decltype(&nvmlGpuInstanceGetComputeInstanceProfileInfo) ComputeProfileInfo = nullptr;
   decltype(&nvmlGpuInstanceGetComputeInstances) GetComputeInstances = nullptr;
   decltype(&nvmlComputeInstanceGetInfo_v2) ComputeInstanceGetInfo = nullptr;
+  // MIG devices; null when the library lacks them (instances then have no mig_device_uuid).
+  decltype(&nvmlDeviceGetMaxMigDeviceCount) MaxMigDeviceCount = nullptr;
+  decltype(&nvmlDeviceGetMigDeviceHandleByIndex) MigDeviceHandleByIndex = nullptr;
+  decltype(&nvmlDeviceGetGpuInstanceId) DeviceGetGpuInstanceId = nullptr;
   // Writes; all null when the library lacks any of them (the driver then only reads).
   decltype(&nvmlDeviceSetMigMode) SetMigMode = nullptr;
   decltype(&nvmlDeviceCreateGpuInstanceWithPlacement) CreateGpuInstance = nullptr;
@@ -118,6 +123,9 @@ class NvmlDriver : public GpuDriver {
                                                              int profile_id) const;
   absl::StatusOr<std::vector<ProfileInfo>> ReadProfiles(nvmlDevice_t device) const;
   absl::StatusOr<GpuInstanceInfo> ReadGpuInstance(nvmlGpuInstance_t instance) const;
+  // The UUIDs ("MIG-...") of `device`'s MIG devices by GPU instance id; empty when the library
+  // cannot list them.
+  std::map<int, std::string> ReadMigDeviceUuids(nvmlDevice_t device) const;
   absl::StatusOr<std::vector<ComputeInstanceInfo>> ReadComputeInstances(
       nvmlGpuInstance_t instance) const;
   // Calls `visit` on every compute instance of `instance` (each profile id once), stopping at the

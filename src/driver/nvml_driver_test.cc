@@ -117,12 +117,14 @@ TEST_F(NvmlDriverTest, ListsGpuAndComputeInstancesByStart) {
                         .profile_id = 14,
                         .placement = {.start = 0, .size = 2},
                         .compute_instances = {{.id = 0, .profile_id = 1, .sms = 32}},
-                        .profile_name = "2g.20gb"};
+                        .profile_name = "2g.20gb",
+                        .mig_device_uuid = "MIG-aaaaaaaa-bbbb-cccc-dddd-000000000002"};
   GpuInstanceInfo three_g{.id = 1,
                           .profile_id = 9,
                           .placement = {.start = 4, .size = 4},
                           .compute_instances = {{.id = 0, .profile_id = 2, .sms = 60}},
-                          .profile_name = "3g.40gb"};
+                          .profile_name = "3g.40gb",
+                          .mig_device_uuid = "MIG-aaaaaaaa-bbbb-cccc-dddd-000000000001"};
   EXPECT_THAT(instances, ElementsAre(two_g, three_g));
 }
 

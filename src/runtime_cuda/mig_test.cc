@@ -55,17 +55,11 @@ TEST_F(MigLookupTest, DriverIndexByUuid) {
   EXPECT_THAT(DriverIndexOf(fake_, "GPU-zzzz", 0), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(MigUuidTest, ByGpuInstanceId) {
-  std::vector<MigDevice> devices = {{1, "MIG-one"}, {2, "MIG-two"}};
-  EXPECT_THAT(MigUuidOf(devices, 2), IsOkAndHolds(std::string("MIG-two")));
-  EXPECT_THAT(MigUuidOf(devices, 5), StatusIs(absl::StatusCode::kNotFound));
-}
-
-TEST(MigUuidTest, WithoutNvmlSaysSo) {
-  setenv("TESSERA_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
-  EXPECT_THAT(ListMigDevices(0),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("no NVIDIA driver")));
-  unsetenv("TESSERA_NVML_LIBRARY");
+TEST_F(MigLookupTest, TheMigDeviceUuidComesFromTheDriver) {
+  EXPECT_THAT(FindMigDeviceUuid(fake_, 0, "3g.40gb", 4),
+              IsOkAndHolds(std::string("MIG-fake-gpu0-instance2")));
+  EXPECT_THAT(FindMigDeviceUuid(fake_, 0, "1g.10gb", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("tessera apply")));
 }
 
 }  // namespace

@@ -89,6 +89,9 @@ struct GpuInstanceInfo {
   PlacementRange placement;
   std::vector<ComputeInstanceInfo> compute_instances;
   std::string profile_name;  // the profile's name as GetProfiles reports it; empty when unknown
+  // The CUDA device of its compute instance, as CUDA_VISIBLE_DEVICES takes it ("MIG-<uuid>");
+  // empty when the driver cannot tell.
+  std::string mig_device_uuid;
   bool operator==(const GpuInstanceInfo&) const = default;
 };
 

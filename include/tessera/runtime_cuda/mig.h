@@ -3,9 +3,8 @@
 // `tessera apply`'s job); a partition whose instance does not exist is an error saying so.
 //
 // A plan's MIG partition is (GPU, profile, start). The GPU instance with that profile and start is
-// found through the GpuDriver (NVML); its CUDA device UUID, which CUDA_VISIBLE_DEVICES takes, is
-// read from NVML's MIG device handles (nvmlDeviceGetMigDeviceHandleByIndex,
-// nvmlDeviceGetGpuInstanceId, nvmlDeviceGetUUID) through dlopen, like the NVML driver.
+// found through the GpuDriver (NVML), with the UUID of its CUDA device, which CUDA_VISIBLE_DEVICES
+// takes (GpuInstanceInfo::mig_device_uuid: the driver reads NVML's MIG device handles).
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto nvml, driver::OpenNvmlDriver());
@@ -23,32 +22,17 @@
 
 namespace tessera::runtime_cuda {
 
-// One MIG device as NVML lists it under its parent GPU.
-struct MigDevice {
-  int gpu_instance_id = 0;
-  std::string uuid;  // "MIG-..."
-  bool operator==(const MigDevice&) const = default;
-};
-
 // The GPU instance of `profile` at `start` on the driver's GPU `gpu_index`. FailedPrecondition
 // when MIG is disabled or no such instance exists (listing the instances that do, and saying that
 // `tessera apply` makes them).
 absl::StatusOr<driver::GpuInstanceInfo> FindMigInstance(driver::GpuDriver& driver, int gpu_index,
                                                         const std::string& profile, int start);
 
-// The UUID of the MIG device of GPU instance `gpu_instance_id` among `devices`; NotFound
-// otherwise.
-absl::StatusOr<std::string> MigUuidOf(const std::vector<MigDevice>& devices, int gpu_instance_id);
-
-// The MIG devices of NVML GPU `gpu_index` (TESSERA_NVML_LIBRARY or libnvidia-ml.so.1).
-// Unavailable without NVML or when the library lacks the MIG functions.
-absl::StatusOr<std::vector<MigDevice>> ListMigDevices(int gpu_index);
-
 // The driver index of the GPU with `uuid`; `fallback_index` when uuid is empty.
 absl::StatusOr<int> DriverIndexOf(driver::GpuDriver& driver, const std::string& uuid,
                                   int fallback_index);
 
-// FindMigInstance + ListMigDevices + MigUuidOf.
+// FindMigInstance, then its mig_device_uuid (FailedPrecondition when the driver has none).
 absl::StatusOr<std::string> FindMigDeviceUuid(driver::GpuDriver& driver, int gpu_index,
                                               const std::string& profile, int start);
 

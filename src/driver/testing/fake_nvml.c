@@ -16,9 +16,14 @@
  * nvmlComputeInstanceDestroy, nvmlGpuInstanceDestroy (NVML_ERROR_IN_USE while it has a compute
  * instance) and nvmlDeviceGetGpuInstanceById.
  *
+ * MIG devices: one per GPU instance with its compute instance, listed in slot order by
+ * nvmlDeviceGetMigDeviceHandleByIndex; nvmlDeviceGetUUID of one is
+ * "MIG-aaaaaaaa-bbbb-cccc-dddd-<GPU instance id, 12 digits>".
+ *
  * Like NVML, every call but nvmlErrorString fails with NVML_ERROR_UNINITIALIZED before nvmlInit_v2.
  * Not thread-safe.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +80,7 @@ static int g_mig_enabled = 0;
 static struct nvmlDevice_st g_device;
 static struct nvmlGpuInstance_st g_gpu_instances[kMaxInstances];
 static struct nvmlComputeInstance_st g_compute_instances[kMaxInstances];
+static struct nvmlDevice_st g_mig_devices[kMaxInstances]; /* slot i: GPU instance i's MIG device */
 static unsigned int g_gpu_instance_count = 0; /* slots in use or used before */
 static unsigned int g_next_id = 1;
 
@@ -223,9 +229,59 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char* name, unsigned int len
   return CopyString("NVIDIA H100 80GB HBM3", name, length);
 }
 
+/* The slot of a MIG device handle whose GPU instance exists and has its compute instance, or -1. */
+static int MigSlot(nvmlDevice_t device) {
+  for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
+    if (device == &g_mig_devices[i]) {
+      return g_gpu_instances[i].used && g_gpu_instances[i].has_compute ? (int)i : -1;
+    }
+  }
+  return -1;
+}
+
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length) {
-  REQUIRE_DEVICE(device);
+  REQUIRE_INIT();
+  int slot = MigSlot(device);
+  if (slot >= 0) {
+    char text[NVML_UUID_BUFFER_SIZE];
+    unsigned int id = g_gpu_instances[slot].id;
+    /* "MIG-" and a UUID whose last group is the GPU instance id, e.g. MIG-...-000000000002 */
+    snprintf(text, sizeof(text), "MIG-aaaaaaaa-bbbb-cccc-dddd-%012u", id);
+    return CopyString(text, uuid, length);
+  }
+  if (!ValidDevice(device)) return NVML_ERROR_INVALID_ARGUMENT;
   return CopyString("GPU-00000000-1111-2222-3333-444444444444", uuid, length);
+}
+
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int* count) {
+  REQUIRE_DEVICE(device);
+  if (count == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+  *count = g_mig_enabled ? kMaxInstances : 0;
+  return NVML_SUCCESS;
+}
+
+/* The index-th GPU instance (in slot order) that has a compute instance. */
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index,
+                                                 nvmlDevice_t* mig_device) {
+  REQUIRE_DEVICE(device);
+  if (mig_device == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+  unsigned int seen = 0;
+  for (unsigned int i = 0; i < g_gpu_instance_count; ++i) {
+    if (!g_gpu_instances[i].used || !g_gpu_instances[i].has_compute) continue;
+    if (seen++ == index) {
+      *mig_device = &g_mig_devices[i];
+      return NVML_SUCCESS;
+    }
+  }
+  return NVML_ERROR_NOT_FOUND;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int* id) {
+  REQUIRE_INIT();
+  int slot = MigSlot(device);
+  if (slot < 0 || id == NULL) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = g_gpu_instances[slot].id;
+  return NVML_SUCCESS;
 }
 
 nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t* pci) {

@@ -68,7 +68,8 @@ absl::StatusOr<std::unique_ptr<Engine>> CudaEngine::Make(const EngineOptions& op
   RETURN_IF_CUDNN_ERROR(cudnnSetStream(e->cudnn_.get(), e->stream_));
   ASSIGN_OR_RETURN(e->lt_workspace_, DeviceBuffer::Allocate(kLtWorkspaceBytes));
   ASSIGN_OR_RETURN(e->start_, internal::MakeEvent());
-  ASSIGN_OR_RETURN(e->stop_, internal::MakeEvent());
+  // Run() waits for the stop event: sleeping, so that executor threads do not spin a core each.
+  ASSIGN_OR_RETURN(e->stop_, internal::MakeEvent(cudaEventBlockingSync));
   return std::unique_ptr<Engine>(std::move(e));
 }
 

@@ -10,9 +10,9 @@ absl::StatusOr<StreamPtr> MakeStream() {
   return StreamPtr(s);
 }
 
-absl::StatusOr<EventPtr> MakeEvent() {
+absl::StatusOr<EventPtr> MakeEvent(unsigned int flags) {
   cudaEvent_t e = nullptr;
-  RETURN_IF_CUDA_ERROR(cudaEventCreate(&e));
+  RETURN_IF_CUDA_ERROR(cudaEventCreateWithFlags(&e, flags));
   return EventPtr(e);
 }
 
@@ -72,6 +72,9 @@ absl::StatusOr<DeviceBuffer> DeviceBuffer::Allocate(size_t bytes) {
   b.ptr_.reset(p);
   b.bytes_ = bytes;
   RETURN_IF_CUDA_ERROR(cudaMemset(p, 0, bytes));
+  // cudaMemset runs on the legacy default stream, which the engine's non-blocking stream does not
+  // wait for: finish it before anything is written there.
+  RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(nullptr));
   return b;
 }
 

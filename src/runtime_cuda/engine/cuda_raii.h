@@ -45,7 +45,8 @@ using FilterDescPtr = Owned<cudnnFilterDescriptor_t, cudnnDestroyFilterDescripto
 using ConvDescPtr = Owned<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor>;
 
 absl::StatusOr<StreamPtr> MakeStream();  // non-blocking, on the current device
-absl::StatusOr<EventPtr> MakeEvent();
+// cudaEventBlockingSync: a thread waiting for it sleeps instead of spinning on a CPU core.
+absl::StatusOr<EventPtr> MakeEvent(unsigned int flags = cudaEventDefault);
 absl::StatusOr<LtHandlePtr> MakeLtHandle();
 absl::StatusOr<LtMatmulDescPtr> MakeLtMatmulDesc();  // fp32 compute and scale
 absl::StatusOr<LtLayoutPtr> MakeLtLayout(cudaDataType type, uint64_t rows, uint64_t cols,
