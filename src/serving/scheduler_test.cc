@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tessera/base/status.h"
 #include "tessera/base/status_matchers.h"
+#include "tessera/models/registry.h"
 #include "tessera/serving/http_server.h"
 
 namespace tessera::serving {
@@ -236,6 +237,24 @@ TEST(SchedulerTest, PrometheusTextHasEveryFamily) {
         "tessera_batches_total{slot=\"gpus[0].partitions[0].assignments[0]\",model=\"a\"} 1",
         "tessera_outstanding_requests 0", "tessera_draining 1"}) {
     EXPECT_THAT(text, HasSubstr(line));
+  }
+}
+
+// Shutdown() before Serve() has entered its accept loop must still end it (cpp-httplib's stop()
+// alone does nothing then).
+TEST(HttpServerTest, ShutdownAtAnyMomentEndsServe) {
+  ASSERT_OK_AND_ASSIGN(models::ModelRegistry registry, models::LoadDefaultModelRegistry());
+  for (bool before : {true, false}) {
+    Running r;
+    ASSERT_OK(r.scheduler.Start(nullptr));
+    HttpOptions options;
+    options.port = 0;
+    HttpServer server(&r.scheduler, &registry, {}, options);
+    ASSERT_OK(server.Bind());
+    if (before) server.Shutdown();
+    std::thread serving([&] { server.Serve(); });
+    server.Shutdown();
+    serving.join();  // would hang if the listener kept running
   }
 }
 
