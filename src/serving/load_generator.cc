@@ -298,11 +298,23 @@ absl::StatusOr<LoadResult> RunLoad(const workload::Workload& workload,
   result.metrics.measured_s = options.duration_s - options.warmup_s;
   result.metrics.seed = options.seed;
   result.metrics.router = "server";
+  result.target = options.target;
   return result;
 }
 
 std::string FormatLoadSummary(const LoadResult& result) {
-  std::string out = sim::FormatSummary(result.metrics);
+  // The simulator's model table, without its first line (about a simulation) and its partition
+  // table (the client cannot see partitions).
+  std::string table = sim::FormatSummary(result.metrics);
+  table = table.substr(table.find('\n') + 1);
+  if (size_t partitions = table.find("\ngpu  partition"); partitions != std::string::npos) {
+    table.resize(partitions + 1);
+  }
+  std::string out = fmt::format(
+      "load: {:g} s of arrivals against {} (metrics over {:g} s), seed {}; latency from each "
+      "request's scheduled arrival to its answer\n",
+      result.metrics.duration_s, result.target, result.metrics.measured_s, result.metrics.seed);
+  out += table;
   std::string answers;
   for (const auto& [status, n] : result.http_status) {
     answers += fmt::format("{}{} x{}", answers.empty() ? "" : ", ", status, n);

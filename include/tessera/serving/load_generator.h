@@ -59,13 +59,15 @@ struct LoadResult {
   int64_t sent = 0;                    // every request sent, warm-up included
   double send_lag_p99_ms = 0;          // scheduled arrival to the request leaving the client
   std::string first_error;             // the first non-200 answer or transport error, if any
+  std::string target;                  // the server
 };
 
 absl::StatusOr<LoadResult> RunLoad(const workload::Workload& workload,
                                    const models::ModelRegistry& registry,
                                    const LoadOptions& options, std::ostream* progress);
 
-// The simulator's summary table, then a line of HTTP answers, transport errors and send lag.
+// A line about the run, the simulator's per-model table, then a line of HTTP answers, transport
+// errors and send lag.
 std::string FormatLoadSummary(const LoadResult& result);
 // The simulator's JSON (sim::ResultToJson) with "http", "transport_errors", "sent" and
 // "send_lag_p99_ms" added.
