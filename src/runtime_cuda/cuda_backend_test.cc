@@ -49,7 +49,8 @@ TEST(CudaBackendTest, RefusesMpsPartitions) {
   serving::SlotInfo s = SmSlot(0, 64, "resnet50", 224, 4);
   s.partition = hw::Partition::Mps(50);
   ASSERT_OK_AND_ASSIGN(auto backend, MakeCudaBackend(plan::Plan(), {}));
-  EXPECT_THAT(backend->Start({s}), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("MPS")));
+  EXPECT_THAT(backend->Start({s}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("MPS")));
 }
 
 TEST(CudaBackendTest, ServesTwoSmPartitionsOfOneGpu) {

@@ -1,9 +1,10 @@
 // CUDA, cuBLAS(Lt), cuDNN and driver-API results as absl::Status, for everything in runtime_cuda.
 //
-//   RETURN_IF_CUDA_ERROR(cudaMalloc(&p, bytes));                  // "cudaMalloc(&p, bytes): out of memory"
-//   RETURN_IF_CUBLAS_ERROR(cublasLtMatmul(...));
+//   RETURN_IF_CUDA_ERROR(cudaMalloc(&p, bytes));                  // "cudaMalloc(&p, bytes): out of
+//   memory" RETURN_IF_CUBLAS_ERROR(cublasLtMatmul(...));
 //   RETURN_IF_CUDNN_ERROR(cudnnConvolutionForward(...));
-//   RETURN_IF_CU_ERROR(driver.cuGreenCtxCreate(...), driver);     // driver API through entry points
+//   RETURN_IF_CU_ERROR(driver.cuGreenCtxCreate(...), driver);     // driver API through entry
+//   points
 //
 // cudaErrorNoDevice and cudaErrorInsufficientDriver become Unavailable (there is no GPU to use; a
 // user error, not a bug); out-of-memory becomes ResourceExhausted; the rest Internal.
@@ -23,12 +24,14 @@ namespace tessera::runtime_cuda::internal {
 
 inline absl::Status CudaStatus(cudaError_t e, const char* call) {
   if (e == cudaSuccess) return absl::OkStatus();
-  std::string message = fmt::format("{}: {} ({})", call, cudaGetErrorString(e), cudaGetErrorName(e));
+  std::string message =
+      fmt::format("{}: {} ({})", call, cudaGetErrorString(e), cudaGetErrorName(e));
   switch (e) {
     case cudaErrorNoDevice:
     case cudaErrorInsufficientDriver:
     case cudaErrorDevicesUnavailable:
-      return absl::UnavailableError(message + "; this needs a machine with an NVIDIA GPU and driver");
+      return absl::UnavailableError(message +
+                                    "; this needs a machine with an NVIDIA GPU and driver");
     case cudaErrorMemoryAllocation:
       return absl::ResourceExhaustedError(message);
     default:
@@ -52,9 +55,9 @@ inline absl::Status CudnnStatus(cudnnStatus_t e, const char* call) {
 
 }  // namespace tessera::runtime_cuda::internal
 
-#define TESSERA_RETURN_IF_STATUS_(expr)  \
-  do {                                   \
-    absl::Status _tessera_s = (expr);    \
+#define TESSERA_RETURN_IF_STATUS_(expr)      \
+  do {                                       \
+    absl::Status _tessera_s = (expr);        \
     if (!_tessera_s.ok()) return _tessera_s; \
   } while (0)
 #define RETURN_IF_CUDA_ERROR(call) \
