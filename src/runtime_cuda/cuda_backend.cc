@@ -103,6 +103,15 @@ class CudaBackend : public serving::Backend {
   }
 
   void Stop() override {
+    // Each engine is destroyed with its own context current (its memory, graphs and handles
+    // belong to it), then its green context.
+    for (std::vector<Executor>& slot : executors_) {
+      for (Executor& x : slot) {
+        if (x.green != nullptr && x.engine != nullptr && x.green->MakeCurrent().ok()) {
+          x.engine.reset();
+        }
+      }
+    }
     executors_.clear();
     splits_.clear();
     workers_.clear();

@@ -57,6 +57,13 @@ GreenContext::~GreenContext() {
   absl::StatusOr<const DriverApi*> cu = DriverApi::Get();
   if (!cu.ok()) return;
   for (void* stream : streams_) (*cu)->cuStreamDestroy(static_cast<CUstream>(stream));
+  // cuGreenCtxDestroy leaves the thread's current context alone: do not leave it pointing at a
+  // destroyed one (the thread's next runtime call would fail).
+  CUcontext mine = nullptr, current = nullptr;
+  if ((*cu)->cuCtxFromGreenCtx(&mine, static_cast<CUgreenCtx>(green_)) == CUDA_SUCCESS &&
+      (*cu)->cuCtxGetCurrent(&current) == CUDA_SUCCESS && current == mine) {
+    (*cu)->cuCtxSetCurrent(nullptr);
+  }
   (*cu)->cuGreenCtxDestroy(static_cast<CUgreenCtx>(green_));
 }
 

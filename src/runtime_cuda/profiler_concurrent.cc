@@ -22,6 +22,10 @@ struct Side {
   ModelKey key;
   std::vector<double> together_ms;
   absl::Status status;
+  // The engine goes with its own context current (its memory and graphs belong to it).
+  ~Side() {
+    if (green != nullptr && engine != nullptr && green->MakeCurrent().ok()) engine.reset();
+  }
 };
 
 absl::StatusOr<int> SmsOf(const MeasureConfig& c) {

@@ -35,6 +35,7 @@ absl::StatusOr<DriverApi> Load() {
   RETURN_IF_ERROR(Resolve("cuGetErrorString", 6000, &a.cuGetErrorString));
   RETURN_IF_ERROR(Resolve("cuDeviceGet", 2000, &a.cuDeviceGet));
   RETURN_IF_ERROR(Resolve("cuCtxSetCurrent", 4000, &a.cuCtxSetCurrent));
+  RETURN_IF_ERROR(Resolve("cuCtxGetCurrent", 4000, &a.cuCtxGetCurrent));
   RETURN_IF_ERROR(Resolve("cuStreamDestroy", 4000, &a.cuStreamDestroy));
   RETURN_IF_ERROR(Resolve("cuDeviceGetDevResource", 12040, &a.cuDeviceGetDevResource));
   RETURN_IF_ERROR(Resolve("cuDevSmResourceSplitByCount", 12040, &a.cuDevSmResourceSplitByCount));

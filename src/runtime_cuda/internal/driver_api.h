@@ -25,6 +25,7 @@ struct DriverApi {
   PFN_cuGetErrorString_v6000 cuGetErrorString = nullptr;
   PFN_cuDeviceGet_v2000 cuDeviceGet = nullptr;
   PFN_cuCtxSetCurrent_v4000 cuCtxSetCurrent = nullptr;
+  PFN_cuCtxGetCurrent_v4000 cuCtxGetCurrent = nullptr;
   PFN_cuStreamDestroy_v4000 cuStreamDestroy = nullptr;
   PFN_cuDeviceGetDevResource_v12040 cuDeviceGetDevResource = nullptr;
   PFN_cuDevSmResourceSplitByCount_v12040 cuDevSmResourceSplitByCount = nullptr;
